@@ -1,0 +1,44 @@
+-- Every rep-level target spread evenly over the days of its period (one row per rep per day),
+-- so a week, month or quarter target is the sum of its days even when periods straddle them.
+with
+
+targets as (
+    select * from {{ ref('stg_crm__targets') }}
+),
+
+rep_targets as (
+
+    select
+        target_id,
+        owner_id as rep_id,
+        period_start_date,
+        period_end_date,
+        target_amount,
+        datediff('day', period_start_date, period_end_date) + 1 as period_days
+    from targets
+    where
+        target_level = 'rep'
+        and period_start_date <= period_end_date
+
+),
+
+final as (
+
+    select
+        rep_targets.target_id,
+        rep_targets.rep_id,
+        cast(period_day.day_start as date) as target_date,
+        rep_targets.period_days,
+        rep_targets.target_amount as period_target_amount,
+        -- double, not decimal: rounding happens once, on the weekly sum in the mart
+        cast(rep_targets.target_amount as double) / rep_targets.period_days as target_amount_daily
+    from rep_targets
+    cross join lateral generate_series(
+        cast(rep_targets.period_start_date as timestamp),
+        cast(rep_targets.period_end_date as timestamp),
+        interval 1 day
+    ) as period_day (day_start)
+
+)
+
+select * from final

@@ -1,0 +1,138 @@
+"""`salesreview`: the command line for operators and developers.
+
+salesreview generate --scale 1 --seed 42 --out data/landing   sample company extracts
+salesreview prepare                                           parse dbt (manifest for Dagster)
+salesreview build [--as-of YYYY-MM-DD]                        nightly build, through Dagster
+salesreview run                                               sample data if the landing is empty,
+                                                              prepare, build; prints where things are
+salesreview contract-docs                                     regenerate the contract's docs + dbt sources
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from pipelines.lib.settings import REPO_ROOT, Settings
+
+DEFAULT_END_DATE = date(2026, 11, 22)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from pipelines.generator import generate
+
+    started = time.perf_counter()
+    rows = generate(Path(args.out), scale=args.scale, seed=args.seed, end_date=args.end_date, days=args.days)
+    print(f"generated {sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s into {args.out}")
+    for entity, n in rows.items():
+        print(f"  {entity:<28}{n:>10,}")
+    return 0
+
+
+def prepare_dbt() -> None:
+    """Write dbt's manifest, which the Dagster definitions read (never parsed at import)."""
+    from pipelines.defs.dbt.project import prepare_manifest
+
+    prepare_manifest()
+
+
+def _cmd_prepare(_: argparse.Namespace) -> int:
+    prepare_dbt()
+    print("dbt manifest prepared")
+    return 0
+
+
+def run_nightly_build(as_of_date: date | None = None) -> bool:
+    """Execute the nightly_build job in this process, recorded in the Dagster instance
+    (DAGSTER_HOME) when one is configured, so `dagster dev` shows the run."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    run_config = {}
+    if as_of_date:
+        run_config = {"ops": {"sales_review_dbt_assets": {"config": {"as_of_date": as_of_date.isoformat()}}}}
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with instance:
+        job = defs.resolve_job_def("nightly_build")
+        result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+    return result.success
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    started = time.perf_counter()
+    ok = run_nightly_build(args.as_of)
+    print(f"nightly build {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")
+    _print_locations(settings)
+    return 0 if ok else 1
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not any(settings.landing_dir.glob("*/_manifests/*.json")):
+        print(
+            f"landing folder {settings.landing_dir} is empty: "
+            f"generating the sample company (scale {args.scale})"
+        )
+        gen = argparse.Namespace(
+            out=str(settings.landing_dir), scale=args.scale, seed=42, end_date=DEFAULT_END_DATE, days=730
+        )
+        _cmd_generate(gen)
+    started = time.perf_counter()
+    prepare_dbt()
+    ok = run_nightly_build()
+    print(f"nightly build {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")
+    _print_locations(settings)
+    return 0 if ok else 1
+
+
+def _print_locations(settings: Settings) -> None:
+    print(f"warehouse: {settings.warehouse_path}")
+    print(f"site:      {settings.site_dir / 'index.html'}")
+
+
+def _cmd_contract_docs(_: argparse.Namespace) -> int:
+    from pipelines.lib.contract_docs import write_all
+
+    for path in write_all(REPO_ROOT):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="salesreview", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write a sample company's CRM and ERP extracts into a landing folder")
+    p.add_argument("--scale", type=float, default=1.0, help="1 = about 50 reps and 5,000 customers")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", required=True, help="landing folder to write")
+    p.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE, help="last delivery date")
+    p.add_argument("--days", type=int, default=730, help="number of daily deliveries")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("prepare", help="prepare the dbt manifest for Dagster")
+    p.set_defaults(func=_cmd_prepare)
+
+    p = sub.add_parser("build", help="run the nightly build (ingest, dbt, packs) through Dagster")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="rebuild as of this extract date")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("run", help="sample data if the landing folder is empty, then the nightly build")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("contract-docs", help="regenerate the contract page and dbt sources from extracts.yml")
+    p.set_defaults(func=_cmd_contract_docs)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The dbt project as Dagster sees it. The manifest is prepared at build time (`salesreview prepare`,
+run by `make`), never parsed at import; `dagster dev` re-parses it when the project changes."""
+
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from pipelines.lib.settings import REPO_ROOT
+
+dbt_project = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+dbt_project.prepare_if_dev()
+
+# The dbt installed next to this Python, so builds work without an activated virtualenv.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_cli_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+def prepare_manifest() -> Path:
+    """Parse the dbt project into target/manifest.json, which the Dagster definitions read."""
+    dbt_cli_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    return dbt_project.manifest_path

@@ -1,0 +1,5 @@
+"""Ingestion: one asset per extract-contract entity, landing CSV files -> raw_<system>.<entity>.
+
+The assets live in assets.py (module-level list `ingest_assets`), which dg.load_from_defs_folder
+picks up; this file stays empty so the same assets are not collected twice.
+"""

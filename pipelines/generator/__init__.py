@@ -1,0 +1,32 @@
+"""Sample company generator: a plausible Chinese B2B company's CRM and ERP daily extracts.
+
+    generate(out_dir, scale=1.0, seed=42, end_date=date(2026, 11, 22), days=730) -> rows per entity
+
+The company is simulated first as in-memory tables (simulate.simulate), then split into daily
+deliveries with manifests (deliveries.write_deliveries). Same arguments -> byte-identical files.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pipelines.generator.deliveries import write_deliveries
+from pipelines.generator.simulate import make_timeline, simulate
+from quality.contract import load_contract
+
+DEFAULT_END_DATE = date(2026, 11, 22)
+
+
+def generate(
+    out_dir: Path, *, scale: float = 1.0, seed: int = 42, end_date: date = DEFAULT_END_DATE, days: int = 730
+) -> dict[str, int]:
+    """Write deliveries for every day in [end_date - days + 1, end_date] into out_dir.
+
+    Returns the number of data rows per entity, summed over all daily files."""
+    timeline = make_timeline(end_date, days)
+    tables = simulate(seed, scale, timeline)
+    return write_deliveries(Path(out_dir), tables, load_contract(), timeline.start, timeline.end)
+
+
+__all__ = ["DEFAULT_END_DATE", "generate", "make_timeline", "simulate"]

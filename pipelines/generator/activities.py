@@ -1,0 +1,131 @@
+"""Visits, calls and emails of the quota reps, logged in the CRM usually within hours."""
+
+from __future__ import annotations
+
+import bisect
+import random
+from datetime import date, datetime, time, timedelta
+
+from pipelines.generator.common import Timeline, load_stages, monday_of, rng_for, weighted, work_time
+from pipelines.generator.company import Company, Customer, Rep
+from pipelines.generator.pipeline import Opportunity
+
+WEEKLY = {"拜访": (3, 8), "电话": (5, 12), "邮件": (2, 6)}  # per rep per week, before diligence
+DURATION = {"拜访": (30, 120), "电话": (3, 30)}  # minutes; emails have none
+INTENTION_SHARE = {"拜访": 0.6, "电话": 0.35, "邮件": 0.0}
+INTENTION_BY_STAGE = {  # what the rep reports, by the deal's stage at the time
+    "lead": {"低": 60, "中": 35, "高": 5},
+    "discovery": {"低": 35, "中": 50, "高": 15},
+    "demo": {"低": 15, "中": 50, "高": 35},
+    "negotiation": {"低": 5, "中": 35, "高": 60},
+}
+SUMMARIES = {
+    "拜访": [
+        "上门拜访，沟通{p}需求",
+        "现场调研，了解使用场景",
+        "拜访决策人，介绍{p}方案",
+        "陪同技术顾问现场交流",
+    ],
+    "电话": ["电话跟进{p}进展", "确认下次见面时间", "电话沟通报价细节", "回访客户使用情况"],
+    "邮件": ["发送{p}资料", "邮件发送报价单", "发送会议纪要", "发送案例介绍"],
+}
+
+
+def build_activities(
+    seed: int, company: Company, opportunities: list[Opportunity], timeline: Timeline
+) -> list[dict]:
+    rng = rng_for(seed, "activities")
+    stage_keys = _stage_keys()
+    by_owner: dict[str, list[Customer]] = {}
+    for c in company.customers:
+        by_owner.setdefault(c.owner.rep_id, []).append(c)
+    deals: dict[str, list[Opportunity]] = {}
+    for o in opportunities:
+        deals.setdefault(o.owner.rep_id, []).append(o)
+    drafts = []
+    for rep in company.quota_reps:
+        accounts = by_owner.get(rep.rep_id, [])
+        created = [c.created_at for c in accounts]
+        monday = monday_of(timeline.start)
+        while monday <= timeline.end:
+            open_deals = [o for o in deals.get(rep.rep_id, []) if _open_in_week(o, monday)]
+            for kind, (lo, hi) in WEEKLY.items():
+                for _ in range(round(rng.randint(lo, hi) * rep.diligence)):
+                    day = monday + timedelta(days=rng.randrange(5))
+                    at = work_time(rng, day)
+                    if timeline.start <= day <= timeline.end:
+                        draft = _activity(rng, kind, rep, at, accounts, created, open_deals, stage_keys)
+                        if draft and draft["logged_at"] <= timeline.end_ts:
+                            drafts.append(draft)
+            monday += timedelta(days=7)
+    drafts.sort(key=lambda d: (d["activity_at"], d["rep_id"], d["customer_id"]))
+    return [{"activity_id": f"A{i:08d}", **d} for i, d in enumerate(drafts, 1)]
+
+
+def _open_in_week(o: Opportunity, monday: date) -> bool:
+    if not o.versions or o.created_at.date() > monday + timedelta(days=4):
+        return False
+    closed = o.closed_at
+    return closed is None or closed.date() >= monday
+
+
+def _activity(
+    rng: random.Random,
+    kind: str,
+    rep: Rep,
+    at: datetime,
+    accounts: list[Customer],
+    created: list[datetime],
+    open_deals: list[Opportunity],
+    stage_keys: dict[str, str],
+) -> dict | None:
+    deal = None
+    candidates = [o for o in open_deals if o.created_at < at and (o.closed_at is None or o.closed_at > at)]
+    if candidates and rng.random() < 0.65:  # most effort goes to accounts with a live deal
+        deal = rng.choice(candidates)
+        customer = deal.customer
+    else:
+        known = bisect.bisect_left(created, at)
+        if not known:
+            return None
+        customer = accounts[rng.randrange(known)]
+    intention = None
+    if rng.random() < INTENTION_SHARE[kind]:
+        stage = stage_keys[_stage_at(deal, at)] if deal else "lead"
+        intention = weighted(rng, INTENTION_BY_STAGE.get(stage, INTENTION_BY_STAGE["lead"]))
+    duration = rng.randint(*DURATION[kind]) if kind in DURATION else None
+    product = deal.product.name if deal else "产品"
+    return {
+        "activity_type": kind,
+        "rep_id": rep.rep_id,
+        "customer_id": customer.customer_id,
+        "opportunity_id": deal.opportunity_id if deal else None,
+        "activity_at": at,
+        "duration_minutes": duration,
+        "city": customer.city if kind == "拜访" else None,
+        "intention_level": intention,
+        "summary": rng.choice(SUMMARIES[kind]).format(p=product),
+        "logged_at": _logged_at(rng, at, duration or 5),
+    }
+
+
+def _logged_at(rng: random.Random, at: datetime, duration: int) -> datetime:
+    """Usually the same day, within hours; sometimes the next morning."""
+    if rng.random() < 0.85:
+        ts = at + timedelta(minutes=duration + rng.randrange(10, 240))
+        return min(ts, datetime.combine(at.date(), time(23, 30)) + timedelta(seconds=rng.randrange(600)))
+    next_morning = datetime.combine(at.date() + timedelta(days=1), time(8, 30))
+    return next_morning + timedelta(minutes=rng.randrange(150), seconds=rng.randrange(60))
+
+
+def _stage_at(deal: Opportunity, at: datetime) -> str:
+    stage = deal.versions[0]["stage"]
+    for v in deal.versions:
+        if v["updated_at"] > at:
+            break
+        stage = v["stage"]
+    return stage
+
+
+def _stage_keys() -> dict[str, str]:
+    return {s.name: s.key for s in load_stages().values()}

@@ -1,0 +1,175 @@
+"""The extract contract (extracts.yml) as typed Python objects.
+
+Everything that needs to know what an extract looks like - the generator, ingestion, the
+contract checks, the dbt sources and the documentation page - reads it through this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+CONTRACT_PATH = Path(__file__).with_name("extracts.yml")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+COLUMN_KEYS = {
+    "name",
+    "type",
+    "required",
+    "description",
+    "pattern",
+    "allowed_values",
+    "allowed_values_from",
+    "references",
+    "min",
+    "max",
+}
+COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+# DuckDB type each contract type is cast to in staging.
+DUCKDB_TYPES = {
+    "string": "varchar",
+    "integer": "integer",
+    "decimal": "decimal(18, 2)",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool
+    description: str
+    pattern: str | None = None
+    allowed_values: tuple[str, ...] | None = None
+    allowed_values_from: str | None = None
+    references: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.type]
+
+    def resolved_allowed_values(self) -> tuple[str, ...] | None:
+        """Allowed values, reading them from a seed file when declared with allowed_values_from."""
+        if self.allowed_values is not None:
+            return self.allowed_values
+        if self.allowed_values_from is None:
+            return None
+        return _values_from_seed(self.allowed_values_from)
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    system: str
+    label_zh: str
+    description: str
+    load_mode: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    version_column: str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def raw_schema(self) -> str:
+        return f"raw_{self.system}"
+
+    @property
+    def raw_table(self) -> str:
+        return f"{self.raw_schema}.{self.name}"
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.system}.{self.name} has no column {name!r}")
+
+
+@dataclass(frozen=True)
+class Contract:
+    version: int
+    landing: dict
+    systems: dict[str, dict]
+    entities: tuple[Entity, ...] = field(default_factory=tuple)
+
+    def entity(self, name: str) -> Entity:
+        for e in self.entities:
+            if e.name == name:
+                return e
+        raise KeyError(f"the contract has no entity {name!r}")
+
+    def entities_of(self, system: str) -> list[Entity]:
+        return [e for e in self.entities if e.system == system]
+
+    def file_path(self, system: str, entity: str, extract_date: str) -> str:
+        return self.landing["file_pattern"].format(system=system, entity=entity, extract_date=extract_date)
+
+    def manifest_path(self, system: str, extract_date: str) -> str:
+        return self.landing["manifest_pattern"].format(system=system, extract_date=extract_date)
+
+
+def _values_from_seed(spec: str) -> tuple[str, ...]:
+    path, column = spec.split(":")
+    with open(REPO_ROOT / path, encoding="utf-8", newline="") as f:
+        return tuple(row[column] for row in csv.DictReader(f))
+
+
+def _parse(raw: dict) -> Contract:
+    entities = []
+    for e in raw["entities"]:
+        columns = []
+        for c in e["columns"]:
+            unknown = set(c) - COLUMN_KEYS
+            if unknown:
+                # e.g. an unquoted comma in a flow-style description splits it into a stray key
+                raise ValueError(f"{e['name']}.{c['name']}: unknown keys {sorted(unknown)}")
+            if c["type"] not in COLUMN_TYPES:
+                raise ValueError(f"{e['name']}.{c['name']}: unknown type {c['type']!r}")
+            allowed = c.get("allowed_values")
+            columns.append(
+                Column(
+                    name=c["name"],
+                    type=c["type"],
+                    required=bool(c["required"]),
+                    description=c["description"],
+                    pattern=c.get("pattern"),
+                    allowed_values=tuple(str(v) for v in allowed) if allowed else None,
+                    allowed_values_from=c.get("allowed_values_from"),
+                    references=c.get("references"),
+                    min=c.get("min"),
+                    max=c.get("max"),
+                )
+            )
+        entity = Entity(
+            name=e["name"],
+            system=e["system"],
+            label_zh=e["label_zh"],
+            description=e["description"],
+            load_mode=e["load_mode"],
+            primary_key=tuple(e["primary_key"]),
+            version_column=e.get("version_column"),
+            columns=tuple(columns),
+        )
+        for key in (*entity.primary_key, *([entity.version_column] if entity.version_column else [])):
+            entity.column(key)  # raises on a key that is not a column
+        entities.append(entity)
+    return Contract(
+        version=raw["version"], landing=raw["landing"], systems=raw["systems"], entities=tuple(entities)
+    )
+
+
+@functools.cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    with open(path, encoding="utf-8") as f:
+        return _parse(yaml.safe_load(f))

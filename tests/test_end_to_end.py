@@ -1,0 +1,128 @@
+"""The whole nightly build on a small generated company: landing files -> Dagster -> DuckDB -> dbt -> pack.
+
+Figures are checked against an independent computation straight from the landing CSV files.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.generator import generate
+from quality.contract import load_contract
+
+pytestmark = pytest.mark.e2e
+
+WON_STAGE = "签约成交"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, salesreview):
+    root = tmp_path_factory.mktemp("e2e")
+    rows = generate(root / "landing", scale=0.05, seed=7, end_date=date(2026, 11, 22), days=120)
+    for args in (["prepare"], ["build"]):
+        result = salesreview(args, root)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return root, rows, result
+
+
+def _query(root: Path, sql: str):
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_build_prints_where_the_warehouse_and_site_are(built):
+    root, _, result = built
+    assert f"warehouse: {root / 'warehouse.duckdb'}" in result.stdout
+    assert f"site:      {root / 'site' / 'index.html'}" in result.stdout
+
+
+def test_every_generated_row_reached_its_raw_table(built):
+    root, rows, _ = built
+    for entity in load_contract().entities:
+        (n,) = _query(root, f"select count(*) from {entity.raw_table}")[0]
+        assert n == rows[entity.name], entity.name
+    (files,) = _query(root, "select count(*) from raw_meta.loaded_files")[0]
+    assert files == 13 * 120
+
+
+def _won_amount_by_week_from_landing(landing: Path) -> dict[date, Decimal]:
+    """Independent of the warehouse: latest version of each opportunity, straight from the CSVs."""
+    latest: dict[str, tuple[str, str, dict]] = {}
+    for path in sorted((landing / "crm" / "opportunities").glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                version = (path.stem, row["updated_at"])
+                if row["opportunity_id"] not in latest or version >= latest[row["opportunity_id"]][:2]:
+                    latest[row["opportunity_id"]] = (*version, row)
+    by_week: dict[date, Decimal] = defaultdict(Decimal)
+    for _, _, row in latest.values():
+        if row["stage"] == WON_STAGE:
+            closed = date.fromisoformat(row["closed_date"])
+            by_week[closed - timedelta(days=closed.weekday())] += Decimal(row["amount"])
+    return by_week
+
+
+def test_company_actuals_equal_won_deals_in_the_extracts(built):
+    root, _, _ = built
+    expected = _won_amount_by_week_from_landing(root / "landing")
+    assert sum(expected.values()) > 0
+    mart = dict(
+        _query(
+            root,
+            "select week_start_date, actual_amount from marts.fct_attainment_weekly where level = 'company'",
+        )
+    )
+    for week, amount in expected.items():
+        assert mart[week] == amount, week
+    assert sum(mart.values()) == sum(expected.values())
+
+
+def test_site_index_links_a_pack_whose_figures_agree_with_the_warehouse(built):
+    root, _, _ = built
+    index = (root / "site" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="(weekly/[^"]+\.html)"', index)
+    assert links, "the index links at least one weekly pack"
+    (as_of, week_start) = _query(
+        root, "select as_of_date, latest_complete_week_start_date from marts.warehouse_as_of"
+    )[0]
+    assert as_of == date(2026, 11, 22)  # the last generated delivery
+    assert week_start == date(2026, 11, 16)  # its Sunday was delivered: the week is complete
+    ((label, target, actual, gap),) = _query(
+        root,
+        "select week_label, target_amount, actual_amount, gap_amount from marts.fct_attainment_weekly "
+        f"where level = 'company' and week_start_date = date '{week_start}'",
+    )
+    assert f"weekly/{label}.html" in links
+    html = (root / "site" / "weekly" / f"{label}.html").read_text(encoding="utf-8")
+    headline = dict(re.findall(r'class="kpi kpi-(\w+)">.*?data-value="([^"]*)"', html))
+    assert Decimal(headline["target"]) == target
+    assert Decimal(headline["actual"]) == actual
+    assert Decimal(headline["gap"]) == gap
+    regions = _query(
+        root,
+        "select unit_id, actual_amount from marts.fct_attainment_weekly "
+        f"where level = 'region' and week_start_date = date '{week_start}'",
+    )
+    assert regions
+    for region, region_actual in regions:
+        row = re.search(rf'<tr data-unit-id="{region}">(.*?)</tr>', html).group(1)
+        assert Decimal(re.findall(r'data-value="([^"]*)"', row)[1]) == region_actual, region
+
+
+def test_second_build_on_the_same_delivery_changes_nothing(built, salesreview):
+    root, rows, _ = built
+    before = _query(root, "select count(*), max(_loaded_at) from raw_crm.opportunities")
+    result = salesreview(["build"], root)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert _query(root, "select count(*), max(_loaded_at) from raw_crm.opportunities") == before
