@@ -53,9 +53,10 @@ def run_nightly_build(as_of_date: date | None = None) -> bool:
 
     from pipelines.definitions import defs
 
-    run_config = {}
+    # INFO on the console: step starts, failures and dbt's own summary, not Dagster's debug events.
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     if as_of_date:
-        run_config = {"ops": {"sales_review_dbt_assets": {"config": {"as_of_date": as_of_date.isoformat()}}}}
+        run_config["ops"] = {"sales_review_dbt_assets": {"config": {"as_of_date": as_of_date.isoformat()}}}
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
         job = defs.resolve_job_def("nightly_build")

@@ -3,7 +3,7 @@
 with
 
 targets as (
-    select * from {{ ref('stg_crm__targets') }}
+    select * from {{ ref('clean_crm__targets') }}
 ),
 
 rep_targets as (

@@ -2,7 +2,7 @@
 with
 
 opportunities as (
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('clean_crm__opportunities') }}
 ),
 
 funnel_stages as (

@@ -2,7 +2,7 @@
 with
 
 reps as (
-    select * from {{ ref('stg_crm__reps') }}
+    select * from {{ ref('clean_crm__reps') }}
 ),
 
 final as (

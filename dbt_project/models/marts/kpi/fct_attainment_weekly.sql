@@ -13,7 +13,7 @@ won_opportunities as (
 ),
 
 reps as (
-    select * from {{ ref('stg_crm__reps') }}
+    select * from {{ ref('clean_crm__reps') }}
 ),
 
 warehouse_as_of as (

@@ -1,0 +1,26 @@
+{#-
+    Quarantine plumbing. Every detector model (models/quality/detectors/dq_<rule_id>.sql) returns rows
+    with the columns rule_id, entity, record_id, rep_id, evidence, first_seen_date; quarantine.sql
+    unions them with the rule's defect class and severity from the quality_rules seed. Nothing is
+    deleted: the clean_* views leave out the records whose rule has severity 'block', and keep 'warn'
+    records (a person should look at them).
+-#}
+
+{% macro quarantine_detector_models() -%}
+    {#- the detectors that feed the quarantine; add a model here when you add a rule -#}
+    {{ return([]) }}
+{%- endmacro %}
+
+
+{% macro clean_rows(staging_model, entity, key_column) -%}
+    select staging.*
+    from {{ ref(staging_model) }} as staging
+    where not exists (
+        select 1
+        from {{ ref('quarantine') }} as quarantine
+        where
+            quarantine.entity = '{{ entity }}'
+            and quarantine.severity = 'block'
+            and quarantine.record_id = staging.{{ key_column }}
+    )
+{%- endmacro %}
