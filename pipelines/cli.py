@@ -81,7 +81,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"generating the sample company (scale {args.scale})"
         )
         gen = argparse.Namespace(
-            out=str(settings.landing_dir), scale=args.scale, seed=42, end_date=DEFAULT_END_DATE, days=730
+            out=str(settings.landing_dir),
+            scale=args.scale,
+            seed=42,
+            end_date=DEFAULT_END_DATE,
+            days=730,
+            labels=None,
         )
         _cmd_generate(gen)
     started = time.perf_counter()
@@ -95,6 +100,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _print_locations(settings: Settings) -> None:
     print(f"warehouse: {settings.warehouse_path}")
     print(f"site:      {settings.site_dir / 'index.html'}")
+
+
+def _cmd_evaluate_detection(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from quality.evaluation import build_with_defects, format_table, quarantined_records, score
+
+    scores_by_seed = {}
+    with tempfile.TemporaryDirectory(prefix="srw-eval-") as tmp:
+        for seed in args.seeds:
+            started = time.perf_counter()
+            labels, warehouse = build_with_defects(Path(tmp) / f"seed{seed}", seed, args.scale, args.days)
+            scores_by_seed[seed] = score(labels, quarantined_records(warehouse))
+            print(
+                f"seed {seed}: generated, built and scored in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+    print(format_table(scores_by_seed))
+    if not any(scores_by_seed.values()):
+        print("no defect classes were injected or flagged: nothing was measured")
+        return 1
+    missed = [s for scores in scores_by_seed.values() for s in scores if not s.meets_goal]
+    print(f"{len(missed)} class-seed results below the goal (recall >= 0.95, precision >= 0.90)")
+    return 1 if missed else 0
 
 
 def _cmd_contract_docs(_: argparse.Namespace) -> int:
@@ -115,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="landing folder to write")
     p.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE, help="last delivery date")
     p.add_argument("--days", type=int, default=730, help="number of daily deliveries")
+    p.add_argument("--labels", help="inject labelled defects (quality/DEFECTS.md) and write the labels here")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("prepare", help="prepare the dbt manifest for Dagster")
@@ -127,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="sample data if the landing folder is empty, then the nightly build")
     p.add_argument("--scale", type=float, default=1.0)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "evaluate-detection", help="precision and recall of the data-quality rules on labelled defects"
+    )
+    p.add_argument("--seeds", type=int, nargs="+", default=[101, 202, 303], help="seeds not used for tuning")
+    p.add_argument("--scale", type=float, default=0.2)
+    p.add_argument("--days", type=int, default=365)
+    p.set_defaults(func=_cmd_evaluate_detection)
 
     p = sub.add_parser("contract-docs", help="regenerate the contract page and dbt sources from extracts.yml")
     p.set_defaults(func=_cmd_contract_docs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from pipelines.generator.defects import inject_defects, write_labels
 from pipelines.generator.deliveries import write_deliveries
 from pipelines.generator.simulate import make_timeline, simulate
 from quality.contract import load_contract
@@ -19,13 +20,25 @@ DEFAULT_END_DATE = date(2026, 11, 22)
 
 
 def generate(
-    out_dir: Path, *, scale: float = 1.0, seed: int = 42, end_date: date = DEFAULT_END_DATE, days: int = 730
+    out_dir: Path,
+    *,
+    scale: float = 1.0,
+    seed: int = 42,
+    end_date: date = DEFAULT_END_DATE,
+    days: int = 730,
+    labels_path: Path | None = None,
+    defect_classes: list[str] | None = None,
 ) -> dict[str, int]:
     """Write deliveries for every day in [end_date - days + 1, end_date] into out_dir.
 
+    With `labels_path`, labelled defects (quality/DEFECTS.md: every class, or `defect_classes`) and their
+    look-alike legitimate cases are injected, and the labels are written to that CSV file (outside the
+    landing folder: they are the answer key, not an extract).
     Returns the number of data rows per entity, summed over all daily files."""
     timeline = make_timeline(end_date, days)
     tables = simulate(seed, scale, timeline)
+    if labels_path is not None:
+        write_labels(Path(labels_path), inject_defects(tables, seed, timeline, defect_classes))
     return write_deliveries(Path(out_dir), tables, load_contract(), timeline.start, timeline.end)
 
 

@@ -1,0 +1,76 @@
+"""Labelled defects injected into a simulated company, so the detectors can be measured.
+
+Each defect class (quality/DEFECTS.md) has an injector in a module of this package, registered with
+`@register("<defect_class>")`: `inject(tables, rng, timeline) -> list[Label]`. It edits the in-memory tables
+that `simulate()` returns (adds fabricated records, removes records, rewrites versions) and also adds
+look-alike LEGITIMATE cases, unlabelled, so a careless rule loses precision. Modules are discovered
+automatically: adding a class means adding a module, nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.generator.common import Timeline, rng_for
+
+
+@dataclass(frozen=True, order=True)
+class Label:
+    defect_class: str
+    entity: str
+    record_id: str
+    note: str = ""
+
+
+Injector = Callable[[dict[str, list[dict]], object, Timeline], list[Label]]
+INJECTORS: dict[str, Injector] = {}
+
+
+def register(defect_class: str) -> Callable[[Injector], Injector]:
+    def decorate(injector: Injector) -> Injector:
+        if defect_class in INJECTORS:
+            raise ValueError(f"two injectors for {defect_class!r}")
+        INJECTORS[defect_class] = injector
+        return injector
+
+    return decorate
+
+
+def _discover() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+def inject_defects(
+    tables: dict[str, list[dict]], seed: int, timeline: Timeline, classes: list[str] | None = None
+) -> list[Label]:
+    """Inject every registered class (or the given ones), each with its own random stream, in name order
+    so the result is the same for a seed whatever else is registered."""
+    _discover()
+    unknown = sorted(set(classes or []) - set(INJECTORS))
+    if unknown:
+        raise ValueError(f"unknown defect classes {unknown}; known: {sorted(INJECTORS)}")
+    labels: list[Label] = []
+    for name in sorted(classes or INJECTORS):
+        labels += INJECTORS[name](tables, rng_for(seed, f"defect:{name}"), timeline)
+    return sorted(set(labels))
+
+
+def write_labels(path: Path, labels: list[Label]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["defect_class", "entity", "record_id", "note"])
+        for label in labels:
+            writer.writerow([label.defect_class, label.entity, label.record_id, label.note])
+    return path
+
+
+def read_labels(path: Path) -> list[Label]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return [Label(**row) for row in csv.DictReader(f)]
