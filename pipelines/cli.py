@@ -11,6 +11,7 @@ salesreview contract-docs                                     regenerate the con
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -46,9 +47,10 @@ def _cmd_prepare(_: argparse.Namespace) -> int:
     return 0
 
 
-def run_nightly_build(as_of_date: date | None = None) -> bool:
+def run_nightly_build(as_of_date: date | None = None) -> tuple[bool, dict[str, float]]:
     """Execute the nightly_build job in this process, recorded in the Dagster instance
-    (DAGSTER_HOME) when one is configured, so `dagster dev` shows the run."""
+    (DAGSTER_HOME) when one is configured, so `dagster dev` shows the run.
+    Returns whether it succeeded and the seconds each phase took (ingest, dbt, reports, ...)."""
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -61,16 +63,46 @@ def run_nightly_build(as_of_date: date | None = None) -> bool:
     with instance:
         job = defs.resolve_job_def("nightly_build")
         result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
-    return result.success
+    return result.success, phase_seconds(result.all_events)
+
+
+def phase_seconds(events) -> dict[str, float]:
+    """Seconds per phase from the run's step-success events: raw_* steps are ingestion, the dbt step is
+    dbt, reports__* steps are the packs, other steps keep their own name."""
+    phases: dict[str, float] = {}
+    for event in events:
+        if event.event_type_value != "STEP_SUCCESS":
+            continue
+        key = event.step_key
+        phase = (
+            "ingest"
+            if key.startswith("raw_")
+            else "dbt"
+            if "dbt" in key
+            else "packs"
+            if key.startswith("reports")
+            else key
+        )
+        phases[phase] = phases.get(phase, 0.0) + event.event_specific_data.duration_ms / 1000
+    return phases
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     started = time.perf_counter()
-    ok = run_nightly_build(args.as_of)
-    print(f"nightly build {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")
+    ok, phases = run_nightly_build(args.as_of)
+    _print_build_summary(ok, time.perf_counter() - started, phases)
+    if args.timings:
+        Path(args.timings).write_text(
+            json.dumps({"success": ok, "phases": phases}, indent=1), encoding="utf-8"
+        )
     _print_locations(settings)
     return 0 if ok else 1
+
+
+def _print_build_summary(ok: bool, seconds: float, phases: dict[str, float]) -> None:
+    detail = ", ".join(f"{name} {secs:.1f} s" for name, secs in phases.items())
+    print(f"nightly build {'succeeded' if ok else 'FAILED'} in {seconds:.1f} s ({detail})")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -91,8 +123,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _cmd_generate(gen)
     started = time.perf_counter()
     prepare_dbt()
-    ok = run_nightly_build()
-    print(f"nightly build {'succeeded' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")
+    ok, phases = run_nightly_build()
+    _print_build_summary(ok, time.perf_counter() - started, phases)
     _print_locations(settings)
     return 0 if ok else 1
 
@@ -100,6 +132,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _print_locations(settings: Settings) -> None:
     print(f"warehouse: {settings.warehouse_path}")
     print(f"site:      {settings.site_dir / 'index.html'}")
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from pipelines.lib.benchmark import format_benchmark, run_benchmark
+
+    results = []
+    for scale in args.scales:
+        result = run_benchmark(scale, args.days, Path(args.workdir) if args.workdir else None)
+        print(f"scale {scale}: done in {result.total_seconds:.0f} s", flush=True)
+        results.append(result)
+    print(format_benchmark(results))
+    return 0 if all(r.success for r in results) else 1
 
 
 def _cmd_evaluate_detection(args: argparse.Namespace) -> int:
@@ -152,7 +196,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="run the nightly build (ingest, dbt, packs) through Dagster")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="rebuild as of this extract date")
+    p.add_argument("--timings", help="also write the seconds per phase to this JSON file")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("benchmark", help="time generate, ingest, dbt and packs at several data sizes")
+    p.add_argument("--scales", type=float, nargs="+", default=[0.25, 0.5, 1.0])
+    p.add_argument("--days", type=int, default=730)
+    p.add_argument("--workdir", help="keep the generated data and warehouses here (default: a temp folder)")
+    p.set_defaults(func=_cmd_benchmark)
 
     p = sub.add_parser("run", help="sample data if the landing folder is empty, then the nightly build")
     p.add_argument("--scale", type=float, default=1.0)

@@ -56,3 +56,26 @@ def test_dbt_tests_are_asset_checks_and_job_and_schedule_exist(dbt_manifest):
     schedule = defs.resolve_schedule_def("nightly_build_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
+
+
+def test_phase_seconds_groups_steps_into_phases():
+    from types import SimpleNamespace
+
+    from pipelines.cli import phase_seconds
+
+    def success(step_key: str, ms: float):
+        return SimpleNamespace(
+            event_type_value="STEP_SUCCESS",
+            step_key=step_key,
+            event_specific_data=SimpleNamespace(duration_ms=ms),
+        )
+
+    events = [
+        success("raw_crm__reps", 1500),
+        success("raw_erp__payments", 500),
+        success("sales_review_dbt_assets", 12000),
+        success("reports__weekly_pack", 3000),
+        SimpleNamespace(event_type_value="STEP_START", step_key="raw_crm__reps", event_specific_data=None),
+    ]
+    # ingest = 1.5 + 0.5 s; dbt 12 s; packs 3 s
+    assert phase_seconds(events) == {"ingest": 2.0, "dbt": 12.0, "packs": 3.0}
