@@ -1,0 +1,211 @@
+-- The gap attributed to named deals (缺口归因, 004 §2.1.1): for every unit and period of
+-- fct_attainment_periods with a gap (target > actual), the deals behind it:
+--   lost      lost with closed_date in the period (amount, loss reason, competitor)
+--   slipped   promised signing date in the period and more than var slip_tolerance_days before the
+--             as-of date, not closed by the period's end (still open, or won/lost later)
+--   open_due  still open, promised for the rest of the period (not slipped yet)
+-- Deals are credited to their owner rep and so to the rep's team, region and the company. Ranked by
+-- amount within the unit and period; a deal still open in a period not yet over would close part of
+-- the gap if won: gap_closable_amount and the cumulative share of the gap in rank order.
+-- The promised date is the CRM's current one: a deal re-dated into a later period is counted there.
+with
+
+attainment_periods as (
+    select * from {{ ref('fct_attainment_periods') }}
+),
+
+opportunities as (
+    select * from {{ ref('clean_crm__opportunities') }}
+),
+
+funnel_stages as (
+    select * from {{ ref('funnel_stages') }}
+),
+
+open_opportunities as (
+    select * from {{ ref('int_open_opportunities') }}
+),
+
+reps as (
+    select * from {{ ref('clean_crm__reps') }}
+),
+
+warehouse_as_of as (
+    select * from {{ ref('warehouse_as_of') }}
+),
+
+gaps as (
+
+    select *
+    from attainment_periods
+    where gap_amount > 0
+
+),
+
+deals as (
+
+    select
+        opportunities.opportunity_id,
+        opportunities.opportunity_name,
+        opportunities.customer_id,
+        opportunities.owner_rep_id,
+        opportunities.stage_key,
+        opportunities.stage_name,
+        opportunities.amount,
+        opportunities.probability,
+        opportunities.expected_close_date,
+        opportunities.closed_date,
+        opportunities.loss_reason,
+        opportunities.competitor,
+        opportunities.next_step,
+        funnel_stages.is_closed,
+        funnel_stages.is_won,
+        open_opportunities.opportunity_id is not null as is_open,
+        open_opportunities.weighted_amount,
+        open_opportunities.probability_band,
+        open_opportunities.days_past_promised_date,
+        coalesce(reps.rep_name, opportunities.owner_rep_id) as owner_rep_name,
+        coalesce(reps.team_id, 'unknown') as team_id,
+        coalesce(reps.region, '未知区域') as region
+    from opportunities
+    inner join funnel_stages
+        on opportunities.stage_key = funnel_stages.stage_key
+    left join open_opportunities
+        on opportunities.opportunity_id = open_opportunities.opportunity_id
+    left join reps
+        on opportunities.owner_rep_id = reps.rep_id
+
+),
+
+deal_units as (
+
+    -- each deal counts for its owner, the owner's team and region, and the company
+    select deals.*, 'rep' as level, deals.owner_rep_id as unit_id from deals
+    union all
+    select deals.*, 'team' as level, deals.team_id as unit_id from deals
+    union all
+    select deals.*, 'region' as level, deals.region as unit_id from deals
+    union all
+    select deals.*, 'company' as level, 'company' as unit_id from deals
+
+),
+
+classified as (
+
+    select
+        gaps.attainment_period_id,
+        gaps.period_type,
+        gaps.period_start_date,
+        gaps.period_end_date,
+        gaps.period_label,
+        gaps.level,
+        gaps.unit_id,
+        gaps.unit_name,
+        gaps.is_period_complete,
+        gaps.target_amount,
+        gaps.actual_amount,
+        gaps.gap_amount,
+        deal_units.*,
+        case
+            when
+                deal_units.is_closed and not deal_units.is_won
+                and deal_units.closed_date between gaps.period_start_date and gaps.period_end_date
+                then 'lost'
+            when
+                deal_units.expected_close_date between gaps.period_start_date and gaps.period_end_date
+                and datediff('day', deal_units.expected_close_date, warehouse_as_of.as_of_date)
+                > {{ var('slip_tolerance_days') }}
+                and (deal_units.closed_date is null or deal_units.closed_date > gaps.period_end_date)
+                then 'slipped'
+            when
+                deal_units.is_open
+                and deal_units.expected_close_date between gaps.period_start_date and gaps.period_end_date
+                then 'open_due'
+        end as gap_reason
+    from gaps
+    inner join deal_units
+        on
+            gaps.level = deal_units.level
+            and gaps.unit_id = deal_units.unit_id
+            -- a cheap pre-filter: the deal touches the period by its promised or its close date
+            and (
+                deal_units.expected_close_date between gaps.period_start_date and gaps.period_end_date
+                or deal_units.closed_date between gaps.period_start_date and gaps.period_end_date
+            )
+    cross join warehouse_as_of
+
+),
+
+attributed as (
+
+    select
+        *,
+        -- still winnable in time to count: open, and the period is not over
+        case
+            when is_open and not is_period_complete then amount else 0
+        end as gap_closable_amount
+    from classified
+    where gap_reason is not null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over unit_period as deal_rank,
+        sum(case when is_open and not is_period_complete then amount else 0 end) over (
+            partition by attainment_period_id
+            order by amount desc, opportunity_id
+            rows between unbounded preceding and current row
+        ) as cumulative_closable_amount
+    from attributed
+    window unit_period as (partition by attainment_period_id order by amount desc, opportunity_id)
+
+),
+
+final as (
+
+    select
+        attainment_period_id || ':' || opportunity_id as gap_deal_id,
+        attainment_period_id,
+        period_type,
+        period_start_date,
+        period_end_date,
+        period_label,
+        level,
+        unit_id,
+        unit_name,
+        is_period_complete,
+        target_amount,
+        actual_amount,
+        gap_amount,
+        cast(deal_rank as integer) as deal_rank,
+        gap_reason,
+        opportunity_id,
+        opportunity_name,
+        customer_id,
+        owner_rep_id,
+        owner_rep_name,
+        stage_key,
+        stage_name,
+        amount,
+        probability,
+        weighted_amount,
+        probability_band,
+        expected_close_date,
+        closed_date,
+        days_past_promised_date,
+        loss_reason,
+        competitor,
+        next_step,
+        is_open,
+        cast(gap_closable_amount as decimal(18, 2)) as gap_closable_amount,
+        cast(cumulative_closable_amount as decimal(18, 2)) as cumulative_closable_amount,
+        least(cast(cumulative_closable_amount as double) / cast(gap_amount as double), 1.0)
+            as cumulative_gap_closed_share
+    from ranked
+
+)
+
+select * from final
