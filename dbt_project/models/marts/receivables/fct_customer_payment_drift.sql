@@ -1,0 +1,92 @@
+-- Payment-cycle drift per customer (回款周期漂移, 004 §3.6.3): the average payment cycle of the invoices
+-- paid in full in the recent window (the last var payment_cycle_recent_window_days before the as-of
+-- date) against the earlier window (the var payment_cycle_earlier_window_days before that). A customer
+-- whose cycle moved from about 30 to about 60 days is a credit-risk signal (thresholds are vars).
+with
+
+cycles as (
+    select * from {{ ref('fct_payment_cycles') }}
+),
+
+warehouse_as_of as (
+    select * from {{ ref('warehouse_as_of') }}
+),
+
+windows as (
+
+    select
+        as_of_date,
+        cast(as_of_date - {{ var('payment_cycle_recent_window_days') }} + 1 as date) as recent_window_start_date,
+        cast(
+            as_of_date - {{ var('payment_cycle_recent_window_days') }}
+            - {{ var('payment_cycle_earlier_window_days') }} + 1 as date
+        ) as earlier_window_start_date
+    from warehouse_as_of
+
+),
+
+windowed as (
+
+    select
+        cycles.*,
+        windows.earlier_window_start_date,
+        windows.recent_window_start_date,
+        windows.as_of_date,
+        case
+            when cycles.settled_date >= windows.recent_window_start_date then 'recent'
+            else 'earlier'
+        end as cycle_window
+    from cycles
+    cross join windows
+    where cycles.settled_date >= windows.earlier_window_start_date
+
+),
+
+per_customer as (
+
+    select
+        customer_id,
+        max(customer_name) as customer_name,
+        max(rep_id) as rep_id,
+        max(region) as region,
+        max(earlier_window_start_date) as earlier_window_start_date,
+        max(recent_window_start_date) as recent_window_start_date,
+        max(as_of_date) as as_of_date,
+        count(*) filter (where cycle_window = 'earlier') as earlier_paid_invoice_count,
+        avg(days_to_settle) filter (where cycle_window = 'earlier') as earlier_avg_days_to_settle,
+        count(*) filter (where cycle_window = 'recent') as recent_paid_invoice_count,
+        avg(days_to_settle) filter (where cycle_window = 'recent') as recent_avg_days_to_settle
+    from windowed
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        customer_id,
+        customer_name,
+        rep_id,
+        region,
+        earlier_window_start_date,
+        recent_window_start_date,
+        as_of_date,
+        earlier_paid_invoice_count,
+        round(earlier_avg_days_to_settle, 1) as earlier_avg_days_to_settle,
+        recent_paid_invoice_count,
+        round(recent_avg_days_to_settle, 1) as recent_avg_days_to_settle,
+        round(recent_avg_days_to_settle - earlier_avg_days_to_settle, 1) as drift_days,
+        coalesce(
+            earlier_paid_invoice_count >= {{ var('payment_cycle_min_invoices') }}
+            and recent_paid_invoice_count >= {{ var('payment_cycle_min_invoices') }}
+            and earlier_avg_days_to_settle <= {{ var('payment_cycle_drift_from_max_days') }}
+            and recent_avg_days_to_settle >= {{ var('payment_cycle_drift_to_min_days') }}
+            and recent_avg_days_to_settle - earlier_avg_days_to_settle
+            >= {{ var('payment_cycle_drift_min_increase_days') }},
+            false
+        ) as is_drifting
+    from per_customer
+
+)
+
+select * from final
