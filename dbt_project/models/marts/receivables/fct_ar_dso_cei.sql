@@ -255,12 +255,14 @@ final as (
         closing_overdue_ar,
         trailing_credit_sales,
         dso_days,
-        dso_days - lag(dso_days) over (
-            partition by period_type, level, unit_id order by period_start_date
+        round(
+            dso_days - lag(dso_days) over (partition by period_type, level, unit_id order by period_start_date),
+            1
         ) as dso_change_days,
         turnover_days,
-        turnover_days - lag(turnover_days) over (
-            partition by period_type, level, unit_id order by period_start_date
+        round(
+            turnover_days - lag(turnover_days) over (partition by period_type, level, unit_id order by period_start_date),
+            1
         ) as turnover_days_change,
         cei_pct
     from ratios
