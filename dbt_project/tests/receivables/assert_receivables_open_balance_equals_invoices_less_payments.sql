@@ -1,7 +1,8 @@
 -- Reconciliation: on every snapshot date the company's open receivables (the recomputed open balances
 -- of fct_ar_invoice_snapshots) equal all invoices issued up to that date less all payments received up
--- to that date, straight from the clean ERP extracts. Holds when every payment pays a known invoice,
--- after its issue date, and no invoice is overpaid (assert_receivables_payments_within_invoices).
+-- to that date on those invoices, straight from the clean ERP extracts (cumulative totals, not per
+-- invoice). Holds when no invoice is overpaid or paid before it was issued
+-- (assert_receivables_payments_within_invoices).
 with
 
 snapshot_dates as (
@@ -51,7 +52,9 @@ received as (
         coalesce(sum(payments.payment_amount), 0) as received
     from snapshot_dates
     left join payments
-        on payments.payment_date <= snapshot_dates.snapshot_date
+        on
+            payments.payment_date <= snapshot_dates.snapshot_date
+            and payments.invoice_id in (select invoice_id from invoices)
     group by snapshot_dates.snapshot_date
 
 ),

@@ -129,9 +129,10 @@ invoice_units as (
 
 payment_units as (
 
-    select payment_date, 'company' as unit_id, payment_amount from payments
+    -- payments of known invoices only: the others are in no balance (see fct_collections_weekly)
+    select payment_date, 'company' as unit_id, payment_amount from payments where is_invoice_known
     union all
-    select payment_date, region, payment_amount from payments
+    select payment_date, region, payment_amount from payments where is_invoice_known
 
 ),
 
@@ -225,7 +226,8 @@ ratios as (
         round(closing_ar / nullif(trailing_credit_sales, 0) * {{ trailing_days }}, 1) as dso_days,
         round((opening_ar + closing_ar) / 2 / nullif(credit_sales, 0) * days_in_period, 1) as turnover_days,
         round(
-            (opening_ar + credit_sales - closing_ar) / nullif(opening_ar + credit_sales - closing_current_ar, 0) * 100,
+            (opening_ar + credit_sales - closing_ar)
+            / nullif(opening_ar + credit_sales - closing_current_ar, 0) * 100,
             1
         ) as cei_pct
     from measures
@@ -255,17 +257,12 @@ final as (
         closing_overdue_ar,
         trailing_credit_sales,
         dso_days,
-        round(
-            dso_days - lag(dso_days) over (partition by period_type, level, unit_id order by period_start_date),
-            1
-        ) as dso_change_days,
+        round(dso_days - lag(dso_days) over previous_period, 1) as dso_change_days,
         turnover_days,
-        round(
-            turnover_days - lag(turnover_days) over (partition by period_type, level, unit_id order by period_start_date),
-            1
-        ) as turnover_days_change,
+        round(turnover_days - lag(turnover_days) over previous_period, 1) as turnover_days_change,
         cei_pct
     from ratios
+    window previous_period as (partition by period_type, level, unit_id order by period_start_date)
 
 )
 

@@ -26,7 +26,8 @@ invoice_dates as (
     select
         snapshot_dates.*,
         invoices.invoice_id,
-        invoices.invoice_amount
+        invoices.invoice_amount,
+        invoices.due_date
     from invoices
     inner join snapshot_dates
         on
@@ -55,7 +56,8 @@ balances as (
     select
         invoice_dates.*,
         cast(paid_by_snapshot.paid_amount as decimal(18, 2)) as paid_amount,
-        cast(invoice_dates.invoice_amount - paid_by_snapshot.paid_amount as decimal(18, 2)) as open_balance
+        cast(invoice_dates.invoice_amount - paid_by_snapshot.paid_amount as decimal(18, 2)) as open_balance,
+        datediff('day', invoice_dates.due_date, invoice_dates.snapshot_date) as days_overdue
     from invoice_dates
     inner join paid_by_snapshot
         on
@@ -87,8 +89,8 @@ final as (
         invoices.invoice_amount,
         balances.paid_amount,
         balances.open_balance,
-        datediff('day', invoices.due_date, balances.snapshot_date) as days_overdue,
-        balances.snapshot_date > invoices.due_date as is_overdue,
+        balances.days_overdue,
+        balances.days_overdue > 0 as is_overdue,
         aging_buckets.bucket_key as aging_bucket_key,
         aging_buckets.bucket_label as aging_bucket_label,
         aging_buckets.bucket_order as aging_bucket_order
@@ -97,10 +99,8 @@ final as (
         on balances.invoice_id = invoices.invoice_id
     left join aging_buckets
         on
-            datediff('day', invoices.due_date, balances.snapshot_date)
-            >= coalesce(aging_buckets.min_days_overdue, datediff('day', invoices.due_date, balances.snapshot_date))
-            and datediff('day', invoices.due_date, balances.snapshot_date)
-            <= coalesce(aging_buckets.max_days_overdue, datediff('day', invoices.due_date, balances.snapshot_date))
+            balances.days_overdue >= coalesce(aging_buckets.min_days_overdue, balances.days_overdue)
+            and balances.days_overdue <= coalesce(aging_buckets.max_days_overdue, balances.days_overdue)
 
 )
 

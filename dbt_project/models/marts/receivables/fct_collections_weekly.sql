@@ -1,5 +1,5 @@
--- Planned vs. actual collections (回款计划 vs. 实际回款) per week, for the company, each region and each
--- rep (004 §2.1.3: plan 120万, actual 98万). Planned = the week's collection plan lines; collected on
+-- Planned vs. actual collections (回款计划 vs. 实际回款) per week, for the company, each region and
+-- each rep (004 §2.1.3: plan 120万, actual 98万). Planned = the week's collection plan lines; collected on
 -- plan = payments received that week on the invoices planned that week (credited to the plan line's
 -- rep); collected off plan = payments received that week on invoices not planned that week (credited
 -- to the invoice's rep); shortfall = planned - collected on plan. Weeks run from the first planned or
@@ -40,7 +40,8 @@ on_plan as (
         planned.rep_name,
         planned.region,
         planned.planned_amount,
-        case when planned.is_carried_over then planned.planned_amount else 0 end as planned_carried_over_amount,
+        case when planned.is_carried_over then planned.planned_amount else 0 end
+            as planned_carried_over_amount,
         1 as planned_invoice_count,
         coalesce(payments_by_invoice_week.collected_amount, 0) as collected_on_plan_amount,
         case when payments_by_invoice_week.collected_amount > 0 then 1 else 0 end as collected_invoice_count,
@@ -101,7 +102,9 @@ weeks as (
 
 unit_facts as (
 
-    select 'company' as level, 'company' as unit_id, '全公司' as unit_name, cast(null as varchar) as region, facts.*
+    select
+        'company' as level, 'company' as unit_id, '全公司' as unit_name, cast(null as varchar) as region,
+        facts.*
     from facts
     union all
     select 'region', region, region, region, facts.*
@@ -147,8 +150,8 @@ units_by_week as (
 final as (
 
     select
-        units_by_week.level || ':' || units_by_week.unit_id || ':' || cast(units_by_week.week_start_date as varchar)
-            as collection_week_id,
+        units_by_week.level || ':' || units_by_week.unit_id || ':'
+        || cast(units_by_week.week_start_date as varchar) as collection_week_id,
         units_by_week.week_start_date,
         cast(units_by_week.week_start_date + interval 6 day as date) as week_end_date,
         strftime(units_by_week.week_start_date, '%G-W%V') as week_label,
@@ -160,13 +163,15 @@ final as (
         cast(coalesce(rolled_up.planned_amount, 0) as decimal(18, 2)) as planned_amount,
         cast(coalesce(rolled_up.planned_amount, 0) - coalesce(rolled_up.planned_carried_over_amount, 0)
             as decimal(18, 2)) as planned_new_amount,
-        cast(coalesce(rolled_up.planned_carried_over_amount, 0) as decimal(18, 2)) as planned_carried_over_amount,
+        cast(coalesce(rolled_up.planned_carried_over_amount, 0) as decimal(18, 2))
+            as planned_carried_over_amount,
         cast(coalesce(rolled_up.planned_invoice_count, 0) as integer) as planned_invoice_count,
         cast(coalesce(rolled_up.collected_on_plan_amount, 0) as decimal(18, 2)) as collected_on_plan_amount,
         cast(coalesce(rolled_up.collected_invoice_count, 0) as integer) as collected_invoice_count,
         cast(coalesce(rolled_up.planned_amount, 0) - coalesce(rolled_up.collected_on_plan_amount, 0)
             as decimal(18, 2)) as shortfall_amount,
-        coalesce(rolled_up.collected_on_plan_amount, 0) / nullif(rolled_up.planned_amount, 0) as collection_rate,
+        coalesce(rolled_up.collected_on_plan_amount, 0) / nullif(rolled_up.planned_amount, 0)
+            as collection_rate,
         case
             when coalesce(rolled_up.planned_amount, 0) = 0 then 'none'
             when rolled_up.collected_on_plan_amount / rolled_up.planned_amount
@@ -175,9 +180,12 @@ final as (
                 >= {{ var('collection_rate_yellow_min') }} then 'yellow'
             else 'red'
         end as status_light,
-        cast(coalesce(rolled_up.collected_off_plan_amount, 0) as decimal(18, 2)) as collected_off_plan_amount,
-        cast(coalesce(rolled_up.collected_on_plan_amount, 0) + coalesce(rolled_up.collected_off_plan_amount, 0)
-            as decimal(18, 2)) as collected_total_amount
+        cast(coalesce(rolled_up.collected_off_plan_amount, 0) as decimal(18, 2))
+            as collected_off_plan_amount,
+        cast(
+            coalesce(rolled_up.collected_on_plan_amount, 0) + coalesce(rolled_up.collected_off_plan_amount, 0)
+            as decimal(18, 2)
+        ) as collected_total_amount
     from units_by_week
     cross join warehouse_as_of
     left join rolled_up

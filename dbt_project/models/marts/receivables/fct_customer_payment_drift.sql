@@ -1,7 +1,9 @@
--- Payment-cycle drift per customer (回款周期漂移, 004 §3.6.3): the average payment cycle of the invoices
--- paid in full in the recent window (the last var payment_cycle_recent_window_days before the as-of
--- date) against the earlier window (the var payment_cycle_earlier_window_days before that). A customer
--- whose cycle moved from about 30 to about 60 days is a credit-risk signal (thresholds are vars).
+-- Payment-cycle drift per customer (回款周期漂移, 004 §3.6.3): how a customer pays now against how it
+-- used to pay. Recent = invoices paid in full in the last var payment_cycle_window_days before the
+-- as-of date; earlier = invoices paid in full in the first var payment_cycle_window_days of the
+-- customer's payment history within the last var payment_cycle_lookback_days (and before the recent
+-- window). A cycle that moved from about 30 to about 60 days is a credit-risk signal (threshold vars).
+{%- set window_days = var('payment_cycle_window_days') %}
 with
 
 cycles as (
@@ -16,29 +18,53 @@ windows as (
 
     select
         as_of_date,
-        cast(as_of_date - {{ var('payment_cycle_recent_window_days') }} + 1 as date) as recent_window_start_date,
-        cast(
-            as_of_date - {{ var('payment_cycle_recent_window_days') }}
-            - {{ var('payment_cycle_earlier_window_days') }} + 1 as date
-        ) as earlier_window_start_date
+        cast(as_of_date - {{ var('payment_cycle_lookback_days') }} + 1 as date) as lookback_start_date,
+        cast(as_of_date - {{ window_days }} + 1 as date) as recent_window_start_date
     from warehouse_as_of
+
+),
+
+in_lookback as (
+
+    select
+        cycles.*,
+        windows.as_of_date,
+        windows.recent_window_start_date
+    from cycles
+    cross join windows
+    where cycles.settled_date between windows.lookback_start_date and windows.as_of_date
+
+),
+
+earlier_windows as (
+
+    -- the customer's first paid invoice in the lookback, before the recent window, opens its window
+    select
+        customer_id,
+        min(settled_date) as earlier_window_start_date,
+        least(
+            cast(min(settled_date) + {{ window_days }} - 1 as date),
+            cast(max(recent_window_start_date) - 1 as date)
+        ) as earlier_window_end_date
+    from in_lookback
+    where settled_date < recent_window_start_date
+    group by customer_id
 
 ),
 
 windowed as (
 
     select
-        cycles.*,
-        windows.earlier_window_start_date,
-        windows.recent_window_start_date,
-        windows.as_of_date,
+        in_lookback.*,
+        earlier_windows.earlier_window_start_date,
+        earlier_windows.earlier_window_end_date,
         case
-            when cycles.settled_date >= windows.recent_window_start_date then 'recent'
-            else 'earlier'
+            when in_lookback.settled_date >= in_lookback.recent_window_start_date then 'recent'
+            when in_lookback.settled_date <= earlier_windows.earlier_window_end_date then 'earlier'
         end as cycle_window
-    from cycles
-    cross join windows
-    where cycles.settled_date >= windows.earlier_window_start_date
+    from in_lookback
+    left join earlier_windows
+        on in_lookback.customer_id = earlier_windows.customer_id
 
 ),
 
@@ -50,6 +76,7 @@ per_customer as (
         max(rep_id) as rep_id,
         max(region) as region,
         max(earlier_window_start_date) as earlier_window_start_date,
+        max(earlier_window_end_date) as earlier_window_end_date,
         max(recent_window_start_date) as recent_window_start_date,
         max(as_of_date) as as_of_date,
         count(*) filter (where cycle_window = 'earlier') as earlier_paid_invoice_count,
@@ -69,6 +96,7 @@ final as (
         rep_id,
         region,
         earlier_window_start_date,
+        earlier_window_end_date,
         recent_window_start_date,
         as_of_date,
         earlier_paid_invoice_count,
