@@ -137,7 +137,11 @@ rolled_up as (
 units_by_week as (
 
     -- the company in every week, the others where they planned or collected anything
-    select weeks.week_start_date, 'company' as level, 'company' as unit_id, '全公司' as unit_name,
+    select
+        weeks.week_start_date,
+        'company' as level,
+        'company' as unit_id,
+        '全公司' as unit_name,
         cast(null as varchar) as region
     from weeks
     union all
