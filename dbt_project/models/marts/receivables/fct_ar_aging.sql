@@ -1,0 +1,102 @@
+-- Aging of open receivables (账龄) per company, region, rep and customer on every snapshot date: the
+-- open balance and invoice count in each bucket of the aging_buckets seed. Every unit with an open
+-- balance on a date has a row for every bucket (0 when empty), so its buckets sum to its total.
+with
+
+snapshots as (
+    select * from {{ ref('fct_ar_invoice_snapshots') }}
+),
+
+snapshot_dates as (
+    select * from {{ ref('int_receivables__snapshot_dates') }}
+),
+
+aging_buckets as (
+    select * from {{ ref('aging_buckets') }}
+),
+
+unit_rows as (
+
+    select
+        snapshot_date, 'company' as level, 'company' as unit_id, '全公司' as unit_name,
+        cast(null as varchar) as region, aging_bucket_key, open_balance
+    from snapshots
+    union all
+    select snapshot_date, 'region', region, region, region, aging_bucket_key, open_balance
+    from snapshots
+    union all
+    select snapshot_date, 'rep', rep_id, coalesce(rep_name, rep_id), region, aging_bucket_key, open_balance
+    from snapshots
+    union all
+    select
+        snapshot_date, 'customer', customer_id, coalesce(customer_name, customer_id), region,
+        aging_bucket_key, open_balance
+    from snapshots
+
+),
+
+units as (
+
+    select
+        snapshot_date,
+        level,
+        unit_id,
+        max(unit_name) as unit_name,
+        max(region) as region,
+        sum(open_balance) as total_open_balance,
+        count(*) as total_invoice_count
+    from unit_rows
+    group by snapshot_date, level, unit_id
+
+),
+
+bucket_totals as (
+
+    select
+        snapshot_date,
+        level,
+        unit_id,
+        aging_bucket_key,
+        sum(open_balance) as open_balance,
+        count(*) as invoice_count
+    from unit_rows
+    group by snapshot_date, level, unit_id, aging_bucket_key
+
+),
+
+final as (
+
+    select
+        units.level || ':' || units.unit_id || ':' || cast(units.snapshot_date as varchar) || ':'
+        || aging_buckets.bucket_key as aging_id,
+        units.snapshot_date,
+        snapshot_dates.is_week_end,
+        snapshot_dates.is_month_end,
+        snapshot_dates.is_quarter_end,
+        snapshot_dates.is_as_of_date,
+        units.level,
+        units.unit_id,
+        units.unit_name,
+        units.region,
+        aging_buckets.bucket_key,
+        aging_buckets.bucket_label,
+        aging_buckets.bucket_order,
+        cast(coalesce(bucket_totals.open_balance, 0) as decimal(18, 2)) as open_balance,
+        coalesce(bucket_totals.invoice_count, 0) as invoice_count,
+        cast(units.total_open_balance as decimal(18, 2)) as total_open_balance,
+        units.total_invoice_count,
+        coalesce(bucket_totals.open_balance, 0) / units.total_open_balance as share_of_open_balance
+    from units
+    cross join aging_buckets
+    inner join snapshot_dates
+        on units.snapshot_date = snapshot_dates.snapshot_date
+    left join bucket_totals
+        on
+            units.snapshot_date = bucket_totals.snapshot_date
+            and units.level = bucket_totals.level
+            and units.unit_id = bucket_totals.unit_id
+            and aging_buckets.bucket_key = bucket_totals.aging_bucket_key
+
+)
+
+select * from final

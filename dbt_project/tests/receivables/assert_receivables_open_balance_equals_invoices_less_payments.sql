@@ -1,0 +1,78 @@
+-- Reconciliation: on every snapshot date the company's open receivables (the recomputed open balances
+-- of fct_ar_invoice_snapshots) equal all invoices issued up to that date less all payments received up
+-- to that date on those invoices, straight from the clean ERP extracts (cumulative totals, not per
+-- invoice). Holds when no invoice is overpaid or paid before it was issued
+-- (assert_receivables_payments_within_invoices).
+with
+
+snapshot_dates as (
+    select * from {{ ref('int_receivables__snapshot_dates') }}
+),
+
+snapshots as (
+    select * from {{ ref('fct_ar_invoice_snapshots') }}
+),
+
+invoices as (
+    select * from {{ ref('clean_erp__invoices') }}
+),
+
+payments as (
+    select * from {{ ref('clean_erp__payments') }}
+),
+
+open_balance as (
+
+    select
+        snapshot_dates.snapshot_date,
+        coalesce(sum(snapshots.open_balance), 0) as open_balance
+    from snapshot_dates
+    left join snapshots
+        on snapshot_dates.snapshot_date = snapshots.snapshot_date
+    group by snapshot_dates.snapshot_date
+
+),
+
+issued as (
+
+    select
+        snapshot_dates.snapshot_date,
+        coalesce(sum(invoices.invoice_amount), 0) as invoiced
+    from snapshot_dates
+    left join invoices
+        on invoices.invoice_date <= snapshot_dates.snapshot_date
+    group by snapshot_dates.snapshot_date
+
+),
+
+received as (
+
+    select
+        snapshot_dates.snapshot_date,
+        coalesce(sum(payments.payment_amount), 0) as received
+    from snapshot_dates
+    left join payments
+        on
+            payments.payment_date <= snapshot_dates.snapshot_date
+            and payments.invoice_id in (select invoice_id from invoices)
+    group by snapshot_dates.snapshot_date
+
+),
+
+final as (
+
+    select
+        open_balance.snapshot_date,
+        open_balance.open_balance,
+        issued.invoiced,
+        received.received
+    from open_balance
+    inner join issued
+        on open_balance.snapshot_date = issued.snapshot_date
+    inner join received
+        on open_balance.snapshot_date = received.snapshot_date
+    where open_balance.open_balance != issued.invoiced - received.received
+
+)
+
+select * from final
