@@ -126,6 +126,7 @@ final as (
             and with_stages.next_main_stage_rank > with_stages.main_stage_rank + 1,
             false
         ) as is_skip,
+        coalesce(with_stages.next_is_closed and with_stages.next_is_won, false) as is_won_exit,
         coalesce(with_stages.next_is_closed and not with_stages.next_is_won, false) as is_lost_exit,
         coalesce(
             with_stages.next_is_main_stage and with_stages.next_main_stage_rank < with_stages.main_stage_rank,
