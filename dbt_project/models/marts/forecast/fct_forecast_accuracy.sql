@@ -1,0 +1,45 @@
+-- Forecast accuracy (预测准确率) of the backtest, one summary row per period grain (week, quarter):
+-- the mean absolute percentage error (MAPE = mean of |forecast - actual| / actual) over the complete
+-- periods whose forecast had its full history (a full calibration window and a year-ago season),
+-- against the domain's goal (var forecast_error_target, 15%), plus the same over every complete
+-- period, the median, the weighted error (sum |error| / sum actual) and the bias.
+with
+
+forecasts as (
+    select * from {{ ref('fct_sales_forecast') }}
+),
+
+scored as (
+
+    select *
+    from forecasts
+    where abs_pct_error is not null
+
+),
+
+final as (
+
+    select
+        period_grain,
+        cast(count(*) filter (where has_full_history) as integer) as backtest_period_count,
+        min(period_start_date) filter (where has_full_history) as first_period_start_date,
+        max(period_start_date) filter (where has_full_history) as last_period_start_date,
+        avg(abs_pct_error) filter (where has_full_history) as mean_abs_pct_error,
+        cast(median(abs_pct_error) filter (where has_full_history) as double) as median_abs_pct_error,
+        sum(abs(forecast_error)) filter (where has_full_history)
+        / nullif(sum(actual_amount) filter (where has_full_history), 0) as weighted_abs_pct_error,
+        avg(cast(forecast_error as double) / cast(actual_amount as double)) filter (where has_full_history)
+            as mean_pct_error,
+        avg(case when is_within_target then 1.0 else 0.0 end) filter (where has_full_history)
+            as share_within_target,
+        cast(count(*) as integer) as all_period_count,
+        avg(abs_pct_error) as all_periods_mean_abs_pct_error,
+        cast({{ var('forecast_error_target') }} as double) as error_target,
+        coalesce(avg(abs_pct_error) filter (where has_full_history) <= {{ var('forecast_error_target') }}, false)
+            as is_within_target
+    from scored
+    group by period_grain
+
+)
+
+select * from final

@@ -1,0 +1,116 @@
+-- Open pipeline (在途商机) on the as-of date, by stage, for the company and per region, team and rep:
+-- deals and amount, probability-weighted amount, the high (> 65%) / medium (35-65%) / low bands and
+-- the slipped deals (from int_open_opportunities, where "open pipeline" is defined once).
+with
+
+open_opportunities as (
+    select * from {{ ref('int_open_opportunities') }}
+),
+
+units as (
+    select opportunity_id, rep_name, team_id, team_name, region
+    from {{ ref('int_opportunities_with_units') }}
+),
+
+warehouse_as_of as (
+    select * from {{ ref('warehouse_as_of') }}
+),
+
+deals as (
+
+    select
+        open_opportunities.*,
+        coalesce(units.rep_name, open_opportunities.owner_rep_id) as rep_name,
+        coalesce(units.team_id, 'unknown') as team_id,
+        coalesce(units.team_name, '未知团队') as team_name,
+        coalesce(units.region, '未知区域') as region
+    from open_opportunities
+    left join units
+        on open_opportunities.opportunity_id = units.opportunity_id
+
+),
+
+by_level as (
+
+    select
+        levels.level,
+        levels.unit_id,
+        levels.unit_name,
+        levels.region,
+        levels.team_id,
+        deals.stage_key,
+        deals.stage_order,
+        deals.amount,
+        deals.weighted_amount,
+        deals.probability_band,
+        deals.is_slipped
+    from deals
+    cross join lateral (
+        select unnest([
+            {'level': 'company', 'unit_id': 'company', 'unit_name': '全公司', 'region': null, 'team_id': null},
+            {'level': 'region', 'unit_id': deals.region, 'unit_name': deals.region, 'region': deals.region,
+             'team_id': null},
+            {'level': 'team', 'unit_id': deals.team_id, 'unit_name': deals.team_name, 'region': deals.region,
+             'team_id': deals.team_id},
+            {'level': 'rep', 'unit_id': deals.owner_rep_id, 'unit_name': deals.rep_name, 'region': deals.region,
+             'team_id': deals.team_id}
+        ], recursive := true)
+    ) as levels
+
+),
+
+aggregated as (
+
+    select
+        level,
+        unit_id,
+        min(unit_name) as unit_name,
+        min(region) as region,
+        min(team_id) as team_id,
+        stage_key,
+        min(stage_order) as stage_order,
+        count(*) as open_count,
+        sum(amount) as open_amount,
+        sum(weighted_amount) as weighted_amount,
+        count(*) filter (where probability_band = 'high') as high_count,
+        coalesce(sum(amount) filter (where probability_band = 'high'), 0) as high_amount,
+        count(*) filter (where probability_band = 'medium') as medium_count,
+        coalesce(sum(amount) filter (where probability_band = 'medium'), 0) as medium_amount,
+        count(*) filter (where probability_band = 'low') as low_count,
+        coalesce(sum(amount) filter (where probability_band = 'low'), 0) as low_amount,
+        count(*) filter (where is_slipped) as slipped_count,
+        coalesce(sum(amount) filter (where is_slipped), 0) as slipped_amount
+    from by_level
+    group by level, unit_id, stage_key
+
+),
+
+final as (
+
+    select
+        aggregated.level || ':' || aggregated.unit_id || ':' || aggregated.stage_key as open_pipeline_id,
+        warehouse_as_of.as_of_date,
+        aggregated.level,
+        aggregated.unit_id,
+        aggregated.unit_name,
+        cast(aggregated.region as varchar) as region,
+        cast(aggregated.team_id as varchar) as team_id,
+        aggregated.stage_key,
+        aggregated.stage_order,
+        cast(aggregated.open_count as integer) as open_count,
+        cast(aggregated.open_amount as decimal(18, 2)) as open_amount,
+        cast(aggregated.weighted_amount as decimal(18, 2)) as weighted_amount,
+        cast(aggregated.high_count as integer) as high_count,
+        cast(aggregated.high_amount as decimal(18, 2)) as high_amount,
+        cast(aggregated.medium_count as integer) as medium_count,
+        cast(aggregated.medium_amount as decimal(18, 2)) as medium_amount,
+        cast(aggregated.low_count as integer) as low_count,
+        cast(aggregated.low_amount as decimal(18, 2)) as low_amount,
+        cast(aggregated.slipped_count as integer) as slipped_count,
+        cast(aggregated.slipped_amount as decimal(18, 2)) as slipped_amount
+    from aggregated
+    cross join warehouse_as_of
+
+)
+
+select * from final

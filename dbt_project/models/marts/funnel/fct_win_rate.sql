@@ -1,0 +1,90 @@
+-- Win rate (赢单率) of the deals CLOSED in a period (by closed_date): won / (won + lost), by count and
+-- by amount, for the company and per region, team, rep, customer channel and customer industry.
+-- Won amounts are int_won_opportunities' (what attainment counts); lost amounts are the deal's last
+-- amount. Deals without a closed_date cannot be placed in a period and are left out.
+with
+
+opportunities as (
+    select * from {{ ref('int_opportunities_with_units') }}
+),
+
+grains as (
+    select * from {{ funnel_period_grains_relation() }}
+),
+
+closed as (
+
+    select *
+    from opportunities
+    where (is_won or is_lost) and closed_date is not null
+
+),
+
+by_dimension as (
+
+    -- one row per closed deal and reporting dimension (unpivot)
+    select
+        closed.opportunity_id,
+        closed.closed_date,
+        closed.is_won,
+        closed.amount,
+        dimensions.dimension,
+        dimensions.dimension_value,
+        dimensions.dimension_label
+    from closed
+    cross join lateral (
+        select unnest([
+            {'dimension': 'company', 'dimension_value': 'company', 'dimension_label': '全公司'},
+            {'dimension': 'region', 'dimension_value': closed.region, 'dimension_label': closed.region},
+            {'dimension': 'team', 'dimension_value': closed.team_id, 'dimension_label': closed.team_name},
+            {'dimension': 'rep', 'dimension_value': closed.owner_rep_id, 'dimension_label': closed.rep_name},
+            {'dimension': 'channel', 'dimension_value': closed.channel, 'dimension_label': closed.channel},
+            {'dimension': 'industry', 'dimension_value': closed.industry, 'dimension_label': closed.industry}
+        ], recursive := true)
+    ) as dimensions
+
+),
+
+aggregated as (
+
+    select
+        grains.period_grain,
+        cast(date_trunc(grains.period_grain, by_dimension.closed_date) as date) as period_start_date,
+        by_dimension.dimension,
+        by_dimension.dimension_value,
+        min(by_dimension.dimension_label) as dimension_label,
+        count(*) filter (where by_dimension.is_won) as won_count,
+        count(*) filter (where not by_dimension.is_won) as lost_count,
+        coalesce(sum(by_dimension.amount) filter (where by_dimension.is_won), 0) as won_amount,
+        coalesce(sum(by_dimension.amount) filter (where not by_dimension.is_won), 0) as lost_amount
+    from by_dimension
+    cross join grains
+    group by all
+
+),
+
+final as (
+
+    select
+        period_grain || ':' || strftime(period_start_date, '%Y-%m-%d') || ':' || dimension || ':'
+        || dimension_value as win_rate_id,
+        period_grain,
+        period_start_date,
+        {{ funnel_period_end('period_grain', 'period_start_date') }} as period_end_date,
+        dimension,
+        dimension_value,
+        dimension_label,
+        cast(won_count as integer) as won_count,
+        cast(lost_count as integer) as lost_count,
+        cast(won_amount as decimal(18, 2)) as won_amount,
+        cast(lost_amount as decimal(18, 2)) as lost_amount,
+        cast(won_count as double) / (won_count + lost_count) as win_rate_count,
+        case
+            when won_amount + lost_amount > 0
+                then cast(won_amount as double) / cast(won_amount + lost_amount as double)
+        end as win_rate_amount
+    from aggregated
+
+)
+
+select * from final
