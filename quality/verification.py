@@ -225,7 +225,9 @@ def draw_sample(
         n = len(records)
         n1 = stratum1_size(n, rate)
         pi1 = n1 / n
-        order = sorted(records, key=lambda c: (hash_uniform(salt, week_label, manager_id, c.activity_id), c.activity_id))
+        order = sorted(
+            records, key=lambda c: (hash_uniform(salt, week_label, manager_id, c.activity_id), c.activity_id)
+        )
         first = {c.activity_id for c in order[:n1]}
         total_risk = sum(c.risk_score for c in records)
         for c in records:
@@ -312,7 +314,9 @@ def issue_sample(
     week = _monday(week_start) or default_week_start(con)
     label = iso_week_label(week)
     newly = False
-    (issued,) = con.execute(f"select count(*) from {SAMPLE_TABLE} where week_start_date = ?", [week]).fetchone()
+    (issued,) = con.execute(
+        f"select count(*) from {SAMPLE_TABLE} where week_start_date = ?", [week]
+    ).fetchone()
     if issued == 0:
         settings = settings or SampleSettings.from_project()
         records = _fetch_dicts(
@@ -350,7 +354,8 @@ def issue_sample(
             con.execute("begin transaction")
             try:
                 con.executemany(
-                    f"insert into {SAMPLE_TABLE} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                    f"insert into {SAMPLE_TABLE} ({', '.join(columns)}) "
+                    f"values ({', '.join('?' * len(columns))})",
                     [[row[c] for c in columns] for row in rows],
                 )
                 con.execute("commit")
@@ -360,7 +365,8 @@ def issue_sample(
             newly = True
     rows = _fetch_dicts(
         con,
-        f"select * from {SAMPLE_TABLE} where week_start_date = ? order by manager_id, rep_name, activity_at, activity_id",
+        f"select * from {SAMPLE_TABLE} where week_start_date = ? "
+        "order by manager_id, rep_name, activity_at, activity_id",
         [week],
     )
     return IssuedSample(week_start=week, week_label=label, newly_issued=newly, rows=rows)
@@ -635,7 +641,14 @@ def read_table_file(path: Path) -> list[list[Any]]:
     return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
 
 
-_TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
+_TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+)
 
 
 def parse_verified_at(value: Any) -> datetime | None:
@@ -742,7 +755,12 @@ def parse_verdict_file(
         elif len(candidates) == 1:
             sample = candidates[0]
         else:
-            problem(row_number, header_of("activity_id"), activity_id, "was sampled in several weeks: fill in the week column")
+            problem(
+                row_number,
+                header_of("activity_id"),
+                activity_id,
+                "was sampled in several weeks: fill in the week column",
+            )
             continue
         if not verdict_text:
             pending += 1
@@ -812,7 +830,9 @@ def _utc_naive(moment: datetime | None) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def _fetch_dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
     cursor = con.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -860,7 +860,8 @@ def accuracy_table_html(rows: Sequence[AccuracyRow], month_label: str, lang: str
         (quality_label("veto", lang), "text"),
     ]
     body = [
-        f'<tr data-unit-id="{_esc(r.unit_id)}"><th scope="row" class="text">{_esc(r.unit_name or r.unit_id)}</th>'
+        f'<tr data-unit-id="{_esc(r.unit_id)}">'
+        f'<th scope="row" class="text">{_esc(r.unit_name or r.unit_id)}</th>'
         f'<td class="text">{_esc(r.manager_name or MISSING)}</td>'
         f"{_count_cell(r.verified_count)}{_count_cell(r.confirmed_count)}{_count_cell(r.fake_count)}"
         f"{_count_cell(r.unverifiable_count)}{_rate_cell(r.accuracy_rate)}{_rate_cell(r.fake_rate_ht)}"
