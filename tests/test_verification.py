@@ -463,3 +463,37 @@ def test_data_accuracy_from_the_returned_verdicts(
         ("week:rep:R2:2026-11-16", 1, 1, 0, 0, 1.0, 0.0, False, "green"),
         ("week:rep:R3:2026-11-16", 1, 0, 0, 1, None, None, False, "none"),
     ]
+
+
+# ---------------------------------------------------------------- the Dagster assets on a temp DuckDB file
+
+
+def test_assets_write_the_sample_and_report_bad_verdict_files(tmp_path: Path) -> None:
+    import dagster as dg
+
+    from pipelines.defs.quality_reports import assets
+    from pipelines.defs.resources import LandingResource, SiteResource, WarehouseResource
+
+    warehouse = build_records_warehouse(tmp_path / "warehouse.duckdb")
+    resources = {
+        "warehouse": WarehouseResource(path=str(warehouse)),
+        "landing": LandingResource(
+            landing_dir=str(tmp_path / "landing"), archive_dir=str(tmp_path / "archive")
+        ),
+        "site": SiteResource(site_dir=str(tmp_path / "site")),
+    }
+    sampled = dg.materialize([assets.verification_sample], resources=resources)
+    assert sampled.success
+    folder = tmp_path / "site" / "verification" / "2026-W47"
+    assert (folder / "verification_2026-W47_all.xlsx").is_file()
+
+    verdict_dir = tmp_path / "landing" / assets.VERDICT_FOLDER
+    verdict_dir.mkdir(parents=True)
+    (verdict_dir / "wrong.csv").write_text(
+        "活动编号 Activity ID,核查结论 Verdict\nA201,maybe\n", encoding="utf-8"
+    )
+    loaded = dg.materialize([assets.verification_verdicts], resources=resources)
+    assert loaded.success  # a manager's bad file does not stop the nightly build ...
+    (check,) = loaded.get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN  # ... but is reported
+    assert "wrong.csv, row 2, column '核查结论 Verdict': 'maybe'" in check.metadata["problems"].value
