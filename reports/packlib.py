@@ -549,3 +549,402 @@ def _responsive_svg(svg: str) -> str:
             head = head[:start] + head[end + 1 :]
     head = head.replace("<svg", '<svg class="trend-chart" role="img" width="100%"', 1)
     return f'<div class="chart">{head}{markup[head_end:]}</div>'
+
+
+# ---------------------------------------------------------------- data quality (数据质量)
+#
+# Data accuracy from the managers' phone verification (marts.fct_data_accuracy), open quality flags by
+# rule (quality.quarantine) and the week's verification sample (raw_manual.verification_sample, frozen
+# when issued). A warehouse built before these tables existed still renders: the section says so.
+
+ACCURACY_MART = "marts.fct_data_accuracy"
+QUARANTINE_TABLE = "quality.quarantine"
+QUALITY_RULES_SEED = "seeds.quality_rules"
+VERIFICATION_SAMPLE_TABLE = "raw_manual.verification_sample"
+# The sample files, relative to the pack page (<site>/weekly/<week>.html): <site>/verification/<week>/
+VERIFICATION_FILES_HREF = "../verification/{week}/verification_{week}_{who}.{ext}"
+
+ACCURACY_LIGHT_LABELS: dict[str, tuple[str, str]] = {
+    "green": ("达标", "On target"),
+    "yellow": ("预警", "At risk"),
+    "red": ("不达标", "Below"),
+    "none": ("未核实", "Not verified"),
+}
+
+QUALITY_LABELS: dict[str, tuple[str, str]] = {
+    "accuracy": ("数据准确率", "Data accuracy"),
+    "verified": ("已核实", "Verified"),
+    "confirmed": ("真实", "Confirmed"),
+    "fake": ("虚假", "Fake"),
+    "unverifiable": ("无法核实", "Unverifiable"),
+    "fake_rate_ht": ("估计失真率", "Est. fake rate"),
+    "veto": ("一票否决", "Veto"),
+    "vetoed_reps": ("被否决代表", "Reps vetoed"),
+    "light": ("状态", "Status"),
+    "rep": ("销售代表", "Rep"),
+    "manager": ("经理", "Manager"),
+    "rule": ("规则", "Rule"),
+    "description": ("说明", "Description"),
+    "severity": ("级别", "Severity"),
+    "entity": ("对象", "Records"),
+    "new": ("本周新增", "New this week"),
+    "older": ("此前", "Older"),
+    "total": ("合计", "Total"),
+    "population": ("记录数", "Records"),
+    "stratum1": ("随机抽取", "Random"),
+    "stratum2": ("风险加抽", "Risk extra"),
+    "sampled": ("样本", "Sampled"),
+    "returned": ("已返回", "Returned"),
+    "files": ("文件", "Files"),
+}
+SEVERITY_LABELS: dict[str, tuple[str, str]] = {"block": ("拦截", "Block"), "warn": ("警告", "Warn")}
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    level: str
+    unit_id: str
+    unit_name: str | None
+    manager_name: str | None
+    verdict_count: int
+    verified_count: int
+    confirmed_count: int
+    fake_count: int
+    unverifiable_count: int
+    accuracy_rate: float | None
+    fake_rate_ht: float | None
+    has_veto: bool
+    status_light: str
+
+
+@dataclass(frozen=True)
+class RuleFlags:
+    rule_id: str
+    severity: str
+    entity: str | None
+    description_zh: str | None
+    description_en: str | None
+    new_count: int  # first seen in the pack's week
+    older_count: int  # first seen before it
+
+    @property
+    def total(self) -> int:
+        return self.new_count + self.older_count
+
+
+@dataclass(frozen=True)
+class SampleCounts:
+    manager_id: str
+    manager_name: str | None
+    population_count: int
+    stratum1_count: int
+    stratum2_count: int
+    returned_count: int  # records of this sample with a verdict back
+    fake_count: int
+
+    @property
+    def sampled_count(self) -> int:
+        return self.stratum1_count + self.stratum2_count
+
+
+@dataclass(frozen=True)
+class QualityPack:
+    week: Week
+    month_start: date  # the month of the week's Sunday: accuracy is shown month to date
+    company: AccuracyRow | None
+    reps: list[AccuracyRow]
+    flags: list[RuleFlags]
+    sample: list[SampleCounts]
+    missing: list[str]  # tables the warehouse does not have yet
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.month_start:%Y-%m}"
+
+
+_ACCURACY_COLUMNS = (
+    "level, unit_id, unit_name, manager_name, verdict_count, verified_count, confirmed_count, fake_count, "
+    "unverifiable_count, accuracy_rate, fake_rate_ht, has_veto, status_light"
+)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    (found,) = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return found > 0
+
+
+def by_accuracy_problems(rows: Sequence[AccuracyRow]) -> list[AccuracyRow]:
+    """Problems first: vetoed reps, then lowest accuracy; not yet verified last; ties by name."""
+    return sorted(
+        rows,
+        key=lambda r: (not r.has_veto, r.accuracy_rate is None, r.accuracy_rate or 0.0, r.unit_name or ""),
+    )
+
+
+def _accuracy(con: duckdb.DuckDBPyConnection, period_type: str, start: date, level: str) -> list[AccuracyRow]:
+    rows = con.execute(
+        f"select {_ACCURACY_COLUMNS} from {ACCURACY_MART} "
+        "where period_type = ? and period_start_date = ? and level = ?",
+        [period_type, start, level],
+    ).fetchall()
+    return [AccuracyRow(*row) for row in rows]
+
+
+def _flags(con: duckdb.DuckDBPyConnection, week: Week) -> list[RuleFlags]:
+    """Flags first seen up to the week's Sunday (a rebuilt past pack shows what was open then)."""
+    if _has_table(con, QUALITY_RULES_SEED):
+        descriptions = "any_value(rules.description_zh), any_value(rules.description_en)"
+        join = f"left join {QUALITY_RULES_SEED} as rules on flags.rule_id = rules.rule_id"
+    else:
+        descriptions, join = "null, null", ""
+    rows = con.execute(
+        f"""
+        select
+            flags.rule_id,
+            flags.severity,
+            any_value(flags.entity),
+            {descriptions},
+            count(*) filter (where flags.first_seen_date >= ?),
+            count(*) filter (where flags.first_seen_date < ? or flags.first_seen_date is null)
+        from {QUARANTINE_TABLE} as flags
+        {join}
+        where flags.first_seen_date <= ? or flags.first_seen_date is null
+        group by flags.rule_id, flags.severity
+        order by flags.severity = 'block' desc, count(*) desc, flags.rule_id
+        """,
+        [week.start, week.start, week.end],
+    ).fetchall()
+    return [RuleFlags(*row) for row in rows]
+
+
+def _sample(con: duckdb.DuckDBPyConnection, week: Week, with_accuracy: bool) -> list[SampleCounts]:
+    returned = (
+        f"left join {ACCURACY_MART} as accuracy on accuracy.period_type = 'week' "
+        "and accuracy.level = 'manager' and accuracy.unit_id = sample.manager_id "
+        "and accuracy.period_start_date = sample.week_start_date"
+        if with_accuracy
+        else ""
+    )
+    counts = (
+        "coalesce(any_value(accuracy.verdict_count), 0), coalesce(any_value(accuracy.fake_count), 0)"
+        if with_accuracy
+        else "0, 0"
+    )
+    rows = con.execute(
+        f"""
+        select
+            sample.manager_id,
+            any_value(sample.manager_name),
+            max(sample.population_count),
+            count(*) filter (where sample.stratum = 1),
+            count(*) filter (where sample.stratum = 2),
+            {counts}
+        from {VERIFICATION_SAMPLE_TABLE} as sample
+        {returned}
+        where sample.week_start_date = ?
+        group by sample.manager_id
+        order by sample.manager_id
+        """,
+        [week.start],
+    ).fetchall()
+    return [SampleCounts(*row) for row in rows]
+
+
+def load_quality(warehouse: str | Path, week: Week) -> QualityPack:
+    """Everything the 'Data quality' section shows for the pack's week (accuracy month to date)."""
+    month_start = week.end.replace(day=1)
+    con = connect_readonly(warehouse)
+    try:
+        missing = [
+            t for t in (ACCURACY_MART, QUARANTINE_TABLE, VERIFICATION_SAMPLE_TABLE) if not _has_table(con, t)
+        ]
+        has_accuracy = ACCURACY_MART not in missing
+        company = _accuracy(con, "month", month_start, "company") if has_accuracy else []
+        return QualityPack(
+            week=week,
+            month_start=month_start,
+            company=company[0] if company else None,
+            reps=by_accuracy_problems(_accuracy(con, "month", month_start, "rep")) if has_accuracy else [],
+            flags=_flags(con, week) if QUARANTINE_TABLE not in missing else [],
+            sample=_sample(con, week, has_accuracy) if VERIFICATION_SAMPLE_TABLE not in missing else [],
+            missing=missing,
+        )
+    finally:
+        con.close()
+
+
+def quality_label(key: str, lang: str = "zh-CN") -> str:
+    zh, en = QUALITY_LABELS[key]
+    return f"{en} {zh}" if lang.startswith("en") else f"{zh} {en}"
+
+
+def accuracy_badge(light: str | None, lang: str = "zh-CN") -> str:
+    """The status-light markup of light_badge, with the data-accuracy words ('none' = not verified)."""
+    key = light or "none"
+    if key not in ACCURACY_LIGHT_LABELS:
+        raise ValueError(f"status_light {light!r}: expected one of {', '.join(ACCURACY_LIGHT_LABELS)}")
+    zh, en = ACCURACY_LIGHT_LABELS[key]
+    words = f"{en} {zh}" if lang.startswith("en") else f"{zh} {en}"
+    return (
+        f'<span class="light light-{key}" data-light="{key}">'
+        f'<span class="light-dot" aria-hidden="true"></span>{html.escape(words)}</span>'
+    )
+
+
+def veto_badge(has_veto: bool, lang: str = "zh-CN") -> str:
+    if not has_veto:
+        return f'<span class="veto veto-no" data-veto="false">{MISSING}</span>'
+    return f'<span class="veto veto-yes" data-veto="true">{_esc(quality_label("veto", lang))}</span>'
+
+
+def _count_cell(value: int | None, css: str = "count") -> str:
+    shown = MISSING if value is None else f"{value:,}"
+    return f'<td class="num {css}" data-value="{"" if value is None else value}">{shown}</td>'
+
+
+def missing_tables_html(quality: QualityPack) -> str:
+    if not quality.missing:
+        return ""
+    names = ", ".join(f"<code>{_esc(t)}</code>" for t in quality.missing)
+    return f'<p class="no-data">尚未生成 Not built yet: {names}</p>'
+
+
+def accuracy_headline_html(quality: QualityPack, lang: str = "zh-CN") -> str:
+    """Company data accuracy for the month to date: accuracy and light, verified, fakes, vetoed reps."""
+    row = quality.company
+    if row is None:
+        return (
+            f'<p class="no-data" data-period="{quality.month_label}">{quality.month_label} '
+            "尚无核查结论 No verdicts returned yet.</p>"
+        )
+    rate_value = "" if row.accuracy_rate is None else repr(float(row.accuracy_rate))
+    vetoed = sum(1 for r in quality.reps if r.has_veto)
+    cards = [
+        f'<div class="kpi kpi-accuracy"><div class="kpi-label">{_esc(quality_label("accuracy", lang))} '
+        f"{quality.month_label}</div>"
+        f'<div class="kpi-value" data-value="{rate_value}">{format_rate(row.accuracy_rate)}</div>'
+        f'<div class="kpi-light">{accuracy_badge(row.status_light, lang)}</div></div>',
+    ]
+    for key, value in (
+        ("verified", row.verified_count),
+        ("fake", row.fake_count),
+        ("unverifiable", row.unverifiable_count),
+        ("vetoed_reps", vetoed),
+    ):
+        cards.append(
+            f'<div class="kpi kpi-{key}"><div class="kpi-label">{_esc(quality_label(key, lang))}</div>'
+            f'<div class="kpi-value" data-value="{value}">{value:,}</div></div>'
+        )
+    return (
+        f'<div class="kpi-row quality-kpis" data-level="company" data-period="{quality.month_label}">'
+        f"{''.join(cards)}</div>"
+    )
+
+
+def accuracy_table_html(rows: Sequence[AccuracyRow], month_label: str, lang: str = "zh-CN") -> str:
+    """Per rep, month to date: verdict counts, accuracy, HT estimate of the fake rate, light, veto."""
+    headers = [
+        (quality_label("rep", lang), "text"),
+        (quality_label("manager", lang), "text"),
+        (quality_label("verified", lang), "num"),
+        (quality_label("confirmed", lang), "num"),
+        (quality_label("fake", lang), "num"),
+        (quality_label("unverifiable", lang), "num"),
+        (quality_label("accuracy", lang), "num"),
+        (quality_label("fake_rate_ht", lang), "num"),
+        (quality_label("light", lang), "text"),
+        (quality_label("veto", lang), "text"),
+    ]
+    body = [
+        f'<tr data-unit-id="{_esc(r.unit_id)}">'
+        f'<th scope="row" class="text">{_esc(r.unit_name or r.unit_id)}</th>'
+        f'<td class="text">{_esc(r.manager_name or MISSING)}</td>'
+        f"{_count_cell(r.verified_count)}{_count_cell(r.confirmed_count)}{_count_cell(r.fake_count)}"
+        f"{_count_cell(r.unverifiable_count)}{_rate_cell(r.accuracy_rate)}{_rate_cell(r.fake_rate_ht)}"
+        f"<td>{accuracy_badge(r.status_light, lang)}</td><td>{veto_badge(r.has_veto, lang)}</td></tr>"
+        for r in rows
+    ]
+    caption = f"销售代表数据准确率 Data accuracy by rep, {month_label} 本月累计 month to date"
+    return _table(caption, headers, body, "accuracy-table", len(headers))
+
+
+def flags_table_html(flags: Sequence[RuleFlags], lang: str = "zh-CN") -> str:
+    """Open quality flags per rule and severity: first seen this week vs. before, with a total row."""
+    headers = [
+        (quality_label("rule", lang), "text"),
+        (quality_label("description", lang), "text"),
+        (quality_label("severity", lang), "text"),
+        (quality_label("entity", lang), "text"),
+        (quality_label("new", lang), "num"),
+        (quality_label("older", lang), "num"),
+        (quality_label("total", lang), "num"),
+    ]
+    body = []
+    for f in flags:
+        zh, en = SEVERITY_LABELS.get(f.severity, (f.severity, f.severity))
+        severity = f"{en} {zh}" if lang.startswith("en") else f"{zh} {en}"
+        description = " ".join(d for d in (f.description_zh, f.description_en) if d) or MISSING
+        body.append(
+            f'<tr data-rule-id="{_esc(f.rule_id)}" data-severity="{_esc(f.severity)}">'
+            f'<th scope="row" class="text"><code>{_esc(f.rule_id)}</code></th>'
+            f'<td class="text">{_esc(description)}</td>'
+            f'<td class="text severity severity-{_esc(f.severity)}">{_esc(severity)}</td>'
+            f'<td class="text">{_esc(f.entity or MISSING)}</td>'
+            f"{_count_cell(f.new_count)}{_count_cell(f.older_count)}{_count_cell(f.total)}</tr>"
+        )
+    if flags:
+        body.append(
+            f'<tr class="total-row" data-rule-id="total"><th scope="row" class="text" colspan="4">'
+            f"{_esc(quality_label('total', lang))}</th>"
+            f"{_count_cell(sum(f.new_count for f in flags))}{_count_cell(sum(f.older_count for f in flags))}"
+            f"{_count_cell(sum(f.total for f in flags))}</tr>"
+        )
+    return _table("待处理数据问题 Open quality flags by rule", headers, body, "flags-table", len(headers))
+
+
+def _file_links(week_label: str, who: str) -> str:
+    links = [
+        f'<a href="{_esc(VERIFICATION_FILES_HREF.format(week=week_label, who=who, ext=ext))}">{label}</a>'
+        for ext, label in (("xlsx", "Excel"), ("csv", "CSV"))
+    ]
+    return " · ".join(links)
+
+
+def sample_table_html(sample: Sequence[SampleCounts], week: Week, lang: str = "zh-CN") -> str:
+    """This week's verification sample per manager, with the verdicts returned so far and the files."""
+    headers = [
+        (quality_label("manager", lang), "text"),
+        (quality_label("population", lang), "num"),
+        (quality_label("stratum1", lang), "num"),
+        (quality_label("stratum2", lang), "num"),
+        (quality_label("sampled", lang), "num"),
+        (quality_label("returned", lang), "num"),
+        (quality_label("fake", lang), "num"),
+        (quality_label("files", lang), "text"),
+    ]
+    body = [
+        f'<tr data-manager-id="{_esc(s.manager_id)}"><th scope="row" class="text">'
+        f"{_esc(s.manager_name or s.manager_id)}</th>"
+        f"{_count_cell(s.population_count)}{_count_cell(s.stratum1_count)}{_count_cell(s.stratum2_count)}"
+        f"{_count_cell(s.sampled_count)}{_count_cell(s.returned_count)}{_count_cell(s.fake_count)}"
+        f'<td class="text files">{_file_links(week.label, s.manager_id)}</td></tr>'
+        for s in sample
+    ]
+    if sample:
+        body.append(
+            f'<tr class="total-row" data-manager-id="all"><th scope="row" class="text">'
+            f"{_esc(quality_label('total', lang))}</th>"
+            f"{_count_cell(sum(s.population_count for s in sample))}"
+            f"{_count_cell(sum(s.stratum1_count for s in sample))}"
+            f"{_count_cell(sum(s.stratum2_count for s in sample))}"
+            f"{_count_cell(sum(s.sampled_count for s in sample))}"
+            f"{_count_cell(sum(s.returned_count for s in sample))}"
+            f"{_count_cell(sum(s.fake_count for s in sample))}"
+            f'<td class="text files">{_file_links(week.label, "all")}</td></tr>'
+        )
+    caption = f"本周电话核查样本 Phone-verification sample {week.label}"
+    return _table(caption, headers, body, "sample-table", len(headers))

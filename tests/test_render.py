@@ -442,3 +442,182 @@ def test_chunk_options_and_locate_chunk() -> None:
     assert renderer.chunk_options("x = 1\n#| label: late") == {}
     qmd = "---\ntitle: t\n---\n\n```{python}\n#| label: region-table\n#| tags: [parameters]\nx = 1\n```\n"
     assert renderer.locate_chunk(qmd, source) == renderer.Chunk(label="region-table", line=6)
+
+
+# ---------------------------------------------------------------- data quality section (数据质量)
+#
+# Hand-made rows for the tables the section reads, on top of the attainment fixture above.
+# Week 2026-W47 (16-22 Nov 2026); accuracy is shown for its month, 2026-11, month to date.
+
+QUALITY_DDL = """
+create table marts.fct_data_accuracy (
+    data_accuracy_id varchar, period_type varchar, period_start_date date, period_end_date date,
+    period_label varchar, level varchar, unit_id varchar, unit_name varchar, manager_id varchar,
+    manager_name varchar, verdict_count integer, verified_count integer, confirmed_count integer,
+    fake_count integer, unverifiable_count integer, accuracy_rate double, fake_rate_ht double,
+    has_veto boolean, status_light varchar
+);
+create schema quality;
+create table quality.quarantine (
+    quarantine_id varchar, rule_id varchar, defect_class varchar, severity varchar, entity varchar,
+    record_id varchar, rep_id varchar, evidence varchar, first_seen_date date
+);
+create schema seeds;
+create table seeds.quality_rules (
+    rule_id varchar, defect_class varchar, entity varchar, severity varchar, description_zh varchar,
+    description_en varchar
+);
+insert into seeds.quality_rules values
+    ('dup_customer', 'duplicate', 'customers', 'block', '疑似重复客户', 'Suspected duplicate customer'),
+    ('late_log', 'late_logging', 'activities', 'warn', '补录过晚', 'Logged long after the fact');
+"""
+
+NOV, W47_START = "2026-11-01", "2026-11-16"
+# (period_type, start, level, unit_id, unit_name, manager_name, verdicts, verified, confirmed, fake,
+#  unverifiable, accuracy, HT fake rate, veto, light)
+ACCURACY_ROWS = [
+    # 张伟: 10 of 10 genuine -> 100% green; 李娜: 7 of 8 -> 87.5% red (below 88%), a fake -> veto;
+    # 王芳: 2 calls, neither settled -> no rate. Company: 17 of 18 -> 94.4% yellow.
+    ("month", NOV, "rep", "R001", "张伟", "刘旭", 11, 10, 10, 0, 1, 1.0, 0.0, False, "green"),
+    ("month", NOV, "rep", "R002", "李娜", "刘旭", 8, 8, 7, 1, 0, 0.875, 0.05, True, "red"),
+    ("month", NOV, "rep", "R003", "王芳", "孙丽", 2, 0, 0, 0, 2, None, None, False, "none"),
+    ("month", NOV, "company", "company", "全公司", None, 21, 18, 17, 1, 3, 17 / 18, 0.04, True, "yellow"),
+    # this week's sample so far: 刘旭 returned 4 verdicts (1 fake), 孙丽 none yet (no row)
+    ("week", W47_START, "manager", "M01", "刘旭", "刘旭", 4, 4, 3, 1, 0, 0.75, 0.2, True, "red"),
+]
+QUARANTINE_ROWS = [
+    # dup_customer (block): 2 first seen in W47, 1 before; late_log (warn): 1 in W47, 3 before,
+    # and one first seen after the week's Sunday, which a W47 pack does not show yet.
+    ("dup_customer", "block", "customers", "C1", "2026-11-17"),
+    ("dup_customer", "block", "customers", "C2", "2026-11-22"),
+    ("dup_customer", "block", "customers", "C3", "2026-11-02"),
+    ("late_log", "warn", "activities", "A1", "2026-11-20"),
+    ("late_log", "warn", "activities", "A2", "2026-10-01"),
+    ("late_log", "warn", "activities", "A3", "2026-10-01"),
+    ("late_log", "warn", "activities", "A4", "2026-11-15"),
+    ("late_log", "warn", "activities", "A5", "2026-11-25"),
+]
+# W47 sample: 刘旭 (M01) 12 records -> 3 random + 1 risk extra; 孙丽 (M02) 4 records -> 1 random.
+SAMPLE_ROWS = [
+    ("A11", "M01", "刘旭", 1, 12), ("A12", "M01", "刘旭", 1, 12), ("A13", "M01", "刘旭", 1, 12),
+    ("A14", "M01", "刘旭", 2, 12), ("A21", "M02", "孙丽", 1, 4),
+]  # fmt: skip
+
+
+def build_quality_tables(path: Path) -> Path:
+    from quality import verification
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(QUALITY_DDL)
+        for period, start, level, unit_id, unit_name, manager, *figures in ACCURACY_ROWS:
+            con.execute(
+                "insert into marts.fct_data_accuracy values (?, ?, ?, null, null, ?, ?, ?, null, ?, "
+                "?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    f"{period}:{level}:{unit_id}:{start}",
+                    period,
+                    start,
+                    level,
+                    unit_id,
+                    unit_name,
+                    manager,
+                    *figures,
+                ],
+            )
+        for rule_id, severity, entity, record_id, first_seen in QUARANTINE_ROWS:
+            con.execute(
+                "insert into quality.quarantine values (?, ?, null, ?, ?, ?, null, null, ?)",
+                [f"{rule_id}:{entity}:{record_id}", rule_id, severity, entity, record_id, first_seen],
+            )
+        verification.ensure_tables(con)
+        for activity_id, manager_id, manager_name, stratum, population in SAMPLE_ROWS:
+            con.execute(
+                f"insert into {verification.SAMPLE_TABLE} (week_start_date, week_label, activity_id, "
+                "manager_id, manager_name, risk_score, stratum, population_count, stratum1_size, "
+                "stratum1_probability, stratum2_probability, inclusion_probability, sample_rate, "
+                "risk_sample_size, issued_at) "
+                "values ('2026-11-16', '2026-W47', ?, ?, ?, 0, ?, ?, 1, 0.25, 0, 0.25, 0.2, 3, now())",
+                [activity_id, manager_id, manager_name, stratum, population],
+            )
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def quality_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("quality")
+    warehouse = build_quality_tables(build_warehouse(root / "warehouse.duckdb"))
+    renderer.render_site(warehouse, root / "site")
+    return (root / "site" / "weekly" / "2026-W47.html").read_text(encoding="utf-8")
+
+
+def _table_html(page: str, table_class: str) -> str:
+    table = re.search(rf'<table class="pack-table {table_class}">.*?</table>', page, re.DOTALL)
+    assert table, f"no {table_class} in the page"
+    return table.group(0)
+
+
+def _row(table: str, attribute: str, key: str) -> str:
+    row = re.search(rf'<tr[^>]* {attribute}="{key}"[^>]*>.*?</tr>', table, re.DOTALL)
+    assert row, f"no row {attribute}={key}"
+    return row.group(0)
+
+
+def _values(fragment: str) -> list[str]:
+    return [e.attrs["data-value"] for e in elements_with(fragment, "data-value")]
+
+
+def test_quality_section_headline_and_rep_accuracy(quality_page: str) -> None:
+    page = quality_page
+    assert "数据质量 Data quality" in page and "尚未生成" not in page
+    headline = re.search(r'<div class="kpi-row quality-kpis".*?</div></div></div>', page, re.DOTALL)
+    assert headline and 'data-period="2026-11"' in headline.group(0)
+    shown = [(e.attrs["data-value"], e.text.strip()) for e in elements_with(headline.group(0), "data-value")]
+    # 17 of 18 verified genuine = 94.4%; 18 verified, 1 fake, 3 unverifiable; 1 rep (李娜) vetoed
+    assert shown == [(repr(17 / 18), "94.4%"), ("18", "18"), ("1", "1"), ("3", "3"), ("1", "1")]
+    assert 'data-light="yellow"' in headline.group(0)
+    table = _table_html(page, "accuracy-table")
+    # problems first: the vetoed rep, then by accuracy, the unverified rep last
+    assert re.findall(r'<tr data-unit-id="(R\d+)">', table) == ["R002", "R001", "R003"]
+    li_na = _row(table, "data-unit-id", "R002")
+    assert _values(li_na) == ["8", "7", "1", "0", "0.875", "0.05"]
+    assert "87.5%" in li_na and "5.0%" in li_na and "刘旭" in li_na
+    assert 'data-light="red"' in li_na and 'data-veto="true"' in li_na
+    wang = _row(table, "data-unit-id", "R003")
+    assert _values(wang) == ["0", "0", "0", "2", "", ""]
+    assert 'data-light="none"' in wang and "未核实 Not verified" in wang and 'data-veto="false"' in wang
+
+
+def test_quality_section_open_flags_by_rule(quality_page: str) -> None:
+    table = _table_html(quality_page, "flags-table")
+    assert re.findall(r'data-rule-id="([a-z_]+)"', table) == ["dup_customer", "late_log", "total"]
+    dup = _row(table, "data-rule-id", "dup_customer")
+    assert _values(dup) == ["2", "1", "3"]  # new this week (17 and 22 Nov), older (2 Nov), total
+    assert "疑似重复客户" in dup and "拦截 Block" in dup
+    late = _row(table, "data-rule-id", "late_log")
+    assert _values(late) == ["1", "3", "4"]  # 20 Nov; 1 Oct x 2 and 15 Nov; the 25 Nov flag is not shown
+    assert "警告 Warn" in late
+    assert _values(_row(table, "data-rule-id", "total")) == ["3", "4", "7"]
+
+
+def test_quality_section_sample_per_manager_with_file_links(quality_page: str) -> None:
+    table = _table_html(quality_page, "sample-table")
+    assert "2026-W47" in table
+    # records, random, risk extra, sampled, returned, fakes
+    assert _values(_row(table, "data-manager-id", "M01")) == ["12", "3", "1", "4", "4", "1"]
+    assert _values(_row(table, "data-manager-id", "M02")) == ["4", "1", "0", "1", "0", "0"]
+    assert _values(_row(table, "data-manager-id", "all")) == ["16", "4", "1", "5", "4", "1"]
+    assert 'href="../verification/2026-W47/verification_2026-W47_M01.xlsx"' in table
+    assert 'href="../verification/2026-W47/verification_2026-W47_M02.csv"' in table
+    assert 'href="../verification/2026-W47/verification_2026-W47_all.xlsx"' in table
+
+
+def test_quality_section_without_the_quality_tables(
+    rendered_site: tuple[Path, list[Path], list[Path]],
+) -> None:
+    """A warehouse built before the quality models existed still renders; the section says what is missing."""
+    page = (rendered_site[0] / "weekly" / "2026-W47.html").read_text(encoding="utf-8")
+    assert "数据质量 Data quality" in page
+    assert "尚未生成 Not built yet" in page and "marts.fct_data_accuracy" in page

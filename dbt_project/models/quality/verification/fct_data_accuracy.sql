@@ -1,0 +1,130 @@
+-- 数据准确率 Data accuracy (004 §6.1.3: 88% -> 97%) per rep, manager and the company, per sample
+-- week and per calendar month, from the managers' phone verdicts on the weekly sample.
+-- accuracy = 1 - fakes / verified records (unverifiable calls are left out); the fake rate is also
+-- estimated for all the unit's records with Horvitz-Thompson weights 1 / inclusion probability
+-- (ratio form, so records not yet called do not count as genuine); one confirmed fake is a veto.
+-- Built from the verdicts, published next to the other marts (the packs read marts).
+{{ config(schema='marts') }}
+
+with
+
+verdicts as (
+    select * from {{ ref('verification_verdicts') }}
+),
+
+periods as (
+
+    select
+        'week' as period_type,
+        week_start_date as period_start_date,
+        week_start_date + 6 as period_end_date,
+        week_label as period_label,
+        *
+    from verdicts
+
+    union all
+
+    select
+        'month' as period_type,
+        month_start_date as period_start_date,
+        cast(last_day(month_start_date) as date) as period_end_date,
+        strftime(month_start_date, '%Y-%m') as period_label,
+        *
+    from verdicts
+
+),
+
+units as (
+
+    select
+        'rep' as level,
+        rep_id as unit_id,
+        rep_name as unit_name,
+        manager_id,
+        manager_name,
+        *
+    exclude (manager_id, manager_name)
+    from periods
+
+    union all
+
+    select
+        'manager' as level,
+        manager_id as unit_id,
+        manager_name as unit_name,
+        manager_id,
+        manager_name,
+        *
+    exclude (manager_id, manager_name)
+    from periods
+
+    union all
+
+    select
+        'company' as level,
+        'company' as unit_id,
+        '全公司' as unit_name,
+        null as manager_id,
+        null as manager_name,
+        *
+    exclude (manager_id, manager_name)
+    from periods
+
+),
+
+counted as (
+
+    select
+        period_type,
+        period_start_date,
+        level,
+        unit_id,
+        any_value(period_end_date) as period_end_date,
+        any_value(period_label) as period_label,
+        -- names as issued with the latest sample
+        arg_max(unit_name, week_start_date) as unit_name,
+        arg_max(manager_id, week_start_date) as manager_id,
+        arg_max(manager_name, week_start_date) as manager_name,
+        count(*) as verdict_count,
+        count(*) filter (where is_verified) as verified_count,
+        count(*) filter (where verdict = 'confirmed') as confirmed_count,
+        count(*) filter (where is_fake) as fake_count,
+        count(*) filter (where verdict = 'unverifiable') as unverifiable_count,
+        sum(1.0 / inclusion_probability) filter (where is_verified) as weighted_verified,
+        sum(1.0 / inclusion_probability) filter (where is_fake) as weighted_fake
+    from units
+    group by period_type, period_start_date, level, unit_id
+
+),
+
+final as (
+
+    select
+        period_type || ':' || level || ':' || unit_id || ':' || strftime(period_start_date, '%Y-%m-%d')
+        as data_accuracy_id,
+        period_type,
+        period_start_date,
+        period_end_date,
+        period_label,
+        level,
+        unit_id,
+        unit_name,
+        manager_id,
+        manager_name,
+        cast(verdict_count as integer) as verdict_count,
+        cast(verified_count as integer) as verified_count,
+        cast(confirmed_count as integer) as confirmed_count,
+        cast(fake_count as integer) as fake_count,
+        cast(unverifiable_count as integer) as unverifiable_count,
+        case when verified_count > 0 then 1 - fake_count / verified_count end as accuracy_rate,
+        case
+            when weighted_verified > 0 then coalesce(weighted_fake, 0) / weighted_verified
+        end as fake_rate_ht,
+        fake_count > 0 as has_veto,
+        {{ accuracy_light('case when verified_count > 0 then 1 - fake_count / verified_count end') }}
+        as status_light
+    from counted
+
+)
+
+select * from final
