@@ -170,6 +170,34 @@ def _cmd_evaluate_detection(args: argparse.Namespace) -> int:
     return 1 if missed else 0
 
 
+def _cmd_verification_sample(args: argparse.Namespace) -> int:
+    from quality.verification import write_verification_sample
+
+    settings = Settings.from_env()
+    files = write_verification_sample(settings.warehouse_path, settings.site_dir / "verification", args.week)
+    for path in files:
+        print(f"wrote {path}")
+    if not files:
+        print("no visits or reported intentions to verify in that week")
+    return 0
+
+
+def _cmd_load_verdicts(args: argparse.Namespace) -> int:
+    from quality.verification import load_verdicts
+
+    settings = Settings.from_env()
+    report = load_verdicts(
+        settings.warehouse_path,
+        settings.landing_dir / "manual" / "verification_verdicts",
+        settings.archive_dir,
+        strict=args.strict,
+    )
+    print(json.dumps(report.to_metadata(), ensure_ascii=False, indent=1, default=str))
+    for problem in report.problems:
+        print(problem.describe())
+    return 1 if report.rejected else 0
+
+
 def _cmd_contract_docs(_: argparse.Namespace) -> int:
     from pipelines.lib.contract_docs import write_all
 
@@ -208,6 +236,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="sample data if the landing folder is empty, then the nightly build")
     p.add_argument("--scale", type=float, default=1.0)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("verification-sample", help="issue and export the week's phone-verification sample")
+    p.add_argument(
+        "--week", type=date.fromisoformat, default=None, help="Monday of the week (default: latest)"
+    )
+    p.set_defaults(func=_cmd_verification_sample)
+
+    p = sub.add_parser("load-verdicts", help="load managers' returned verification files")
+    p.add_argument(
+        "--strict", action="store_true", help="stop at the first rejected file instead of loading the others"
+    )
+    p.set_defaults(func=_cmd_load_verdicts)
 
     p = sub.add_parser(
         "evaluate-detection", help="precision and recall of the data-quality rules on labelled defects"

@@ -11,7 +11,13 @@ from reports.renderer import render_site
 @dg.asset(
     key=dg.AssetKey(["reports", "weekly_pack"]),
     group_name="reports",
-    deps=[dg.AssetKey(["marts", "fct_attainment_weekly"]), dg.AssetKey(["marts", "warehouse_as_of"])],
+    deps=[
+        dg.AssetKey(["marts", "fct_attainment_weekly"]),
+        dg.AssetKey(["marts", "warehouse_as_of"]),
+        dg.AssetKey(["marts", "fct_data_accuracy"]),
+        dg.AssetKey(["quality", "quarantine"]),
+        dg.AssetKey(["quality_reports", "verification_sample"]),
+    ],
     kinds={"quarto", "html"},
     description="Weekly review pack (目标-成果-问题-计划) for the latest complete week, and the site index.",
 )
