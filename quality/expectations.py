@@ -98,6 +98,7 @@ def build_suite(entity: Entity):
     column and rule it checks and the message for a failing value."""
     import great_expectations as gx
 
+    _context()  # GX objects need an active context
     ge = gx.expectations
     suite = gx.ExpectationSuite(name=f"{entity.system}.{entity.name}")
     for index, column in enumerate(entity.columns):
