@@ -326,3 +326,12 @@ def test_failed_freshness_check_blocks_downstream_after_loading(tmp_path):
     assert "missing 2024-03-03" in checks["freshness"].description
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as check:
         assert check.execute("select count(*) from raw_erp.payments").fetchone()[0] == 5  # days 1 and 2
+
+
+def test_every_ingest_asset_carries_the_three_checks():
+    for asset in ingest_assets:
+        assert {(s.name, s.blocking) for s in asset.check_specs} == {
+            ("contract", True),
+            ("freshness", True),
+            ("completeness", False),
+        }, asset.key
