@@ -5,9 +5,12 @@ One call loads one entity, in one transaction:
    deliveries are skipped and reported - they load on a later run, once complete;
 2. skip files already loaded with the same SHA-256 (idempotent), and treat a file with new content
    for an already-loaded extract date as a correction that replaces the earlier load;
-3. read all new files with one DuckDB `read_csv([...])` call and check them against the extract
-   contract in SQL (header, required, types, allowed values, patterns, min/max, primary key);
-   any problem raises ExtractContractError and nothing of the entity is loaded;
+3. read all new files with one DuckDB `read_csv([...])` call; check the structure that only a
+   reader can (header columns, fields per line, encoding, row count vs the manifest), then run the
+   entity's Great Expectations suite (quality/expectations.py: required, types, allowed values,
+   patterns, min/max, primary key unique per file) on one batch of all the new rows; any problem
+   raises ExtractContractError naming file, row, line, column and value, and nothing of the entity
+   is loaded;
 4. copy each new file's original bytes to the archive, then insert the rows with their lineage
    columns and record the file in raw_meta.loaded_files.
 
@@ -31,7 +34,8 @@ import pandas as pd
 
 from pipelines.lib.landing import Delivery, list_extract_dates, read_delivery
 from pipelines.lib.warehouse import create_raw_tables
-from quality.contract import Column, Contract, Entity
+from quality.contract import Contract, Entity
+from quality.expectations import SuiteResult, validate_frame
 
 LOADED_FILES_TABLE = "raw_meta.loaded_files"
 LOADED_FILES_DDL = f"""
@@ -54,29 +58,6 @@ WHAT_TO_DO = (
     "and deliver them again with a new manifest (or, if the contract itself is wrong, change extracts.yml); "
     "then run the ingest again. Nothing of {table} was loaded, so the raw table is unchanged."
 )
-
-# Types as the contract defines them, checked on the text value (regex first: DuckDB casts are lenient).
-_TYPE_CHECKS = {
-    "integer": (
-        "regexp_full_match({v}, '[+-]?[0-9]+') and try_cast({v} as integer) is not null",
-        "an integer",
-    ),
-    "decimal": (
-        r"regexp_full_match({v}, '[+-]?[0-9]+(\.[0-9]+)?') and try_cast({v} as decimal(18, 2)) is not null",
-        "a decimal number (digits, optional '.', no thousands separator or currency sign)",
-    ),
-    "date": (
-        "regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-        "and try_strptime({v}, '%Y-%m-%d') is not null",
-        "a date YYYY-MM-DD",
-    ),
-    "timestamp": (
-        "regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}') "
-        "and try_strptime({v}, '%Y-%m-%d %H:%M:%S') is not null",
-        "a timestamp YYYY-MM-DD HH:MM:SS",
-    ),
-    "boolean": ("{v} in ('true', 'false')", "a boolean (true or false)"),
-}
 
 _REJECT_TEXT = {
     "TOO MANY COLUMNS": "the line has more fields than the header",
@@ -121,10 +102,14 @@ class ExtractContractError(ValueError):
         problems: list[ContractProblem],
         problem_counts: dict[str, int],
         most_common: list[tuple[str | None, str, int]] = (),
+        files_checked: int = 0,
+        rows_checked: int = 0,
     ):
         self.entity = entity
         self.problems = problems  # the problems shown (at most MAX_PROBLEMS_PER_FILE per file)
         self.problem_counts = problem_counts  # source_file -> number of problems found in it
+        self.files_checked = files_checked  # new files in this run
+        self.rows_checked = rows_checked  # rows the expectation suite ran on
         super().__init__(_format_error(entity, problems, problem_counts, list(most_common)))
 
 
@@ -142,6 +127,8 @@ class IngestReport:
     files_replaced: int = 0
     files_skipped_same_content: int = 0
     rows_loaded: int = 0
+    rows_checked: int = 0  # rows the expectation suite ran on (the new files' rows)
+    expectations_checked: int = 0  # expectations in the entity's suite, 0 when no new rows
     incomplete_deliveries: list[str] = field(default_factory=list)
 
     @property
@@ -284,7 +271,7 @@ def _ingest(
         return report
     try:
         _stage(con, entity, new)
-        _raise_on_contract_problems(con, entity, new)
+        checked = _raise_on_contract_problems(con, entity, new)
         archived = {f.extract_date: _archive(f, archive_dir) for f in new}
         rows = _write(con, entity, new, set(loaded), archived, loaded_at)
     finally:
@@ -300,6 +287,8 @@ def _ingest(
     report.files_loaded = len(new)
     report.files_replaced = sum(f.extract_date in loaded for f in new)
     report.rows_loaded = rows
+    report.rows_checked = checked.rows
+    report.expectations_checked = checked.expectations
     return report
 
 
@@ -476,16 +465,16 @@ def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 def _raise_on_contract_problems(
     con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandedFile]
-) -> None:
+) -> SuiteResult:
     _collect_parse_problems(con, files)
-    _collect_value_problems(con, entity)
+    checked = _collect_value_problems(con, entity)
     by_path = {str(f.path): f for f in files}
     counts = {
         by_path[path].source_file: n
         for path, n in con.execute("select _path, count(*) from _ingest_problems group by _path").fetchall()
     }
     if not counts:
-        return
+        return checked
     shown = con.execute(
         f"""
         select _path, _row_number, column_name, value, problem, detail
@@ -519,7 +508,7 @@ def _raise_on_contract_problems(
         )
         for path, row, column, value, problem, detail in shown
     ]
-    raise ExtractContractError(entity, problems, counts, most_common)
+    raise ExtractContractError(entity, problems, counts, most_common, len(files), checked.rows)
 
 
 def _collect_parse_problems(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> None:
@@ -563,74 +552,39 @@ def _collect_parse_problems(con: duckdb.DuckDBPyConnection, files: list[LandedFi
         con.unregister("_ingest_manifest_rows")
 
 
-def _collect_value_problems(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    """Per-value checks and duplicate primary keys, in SQL over all staged rows at once.
+def _collect_value_problems(con: duckdb.DuckDBPyConnection, entity: Entity) -> SuiteResult:
+    """Run the entity's Great Expectations suite (quality/expectations.py) on one batch holding all
+    staged rows, and add what it finds to _ingest_problems.
 
-    Files that already have a parse problem are skipped: their row numbering cannot be trusted.
+    Files that already have a parse problem are left out: their row numbering cannot be trusted.
     """
     con.execute(
         "create or replace temp table _ingest_unreadable as select distinct _path from _ingest_problems"
     )
-    scope = "_path not in (select _path from _ingest_unreadable)"
-    selects = []
-    for index, column in enumerate(entity.columns):
-        check = _column_check_sql(column)
-        selects.append(
-            f"select _path, _row_number, {_lit(column.name)} as column_name, {index} as column_index, "
-            f"{_ident(column.name)} as value, {check} as problem, null as detail "
-            f"from _ingest_stage where {scope}"
+    columns = ", ".join(_ident(c) for c in entity.column_names)
+    frame = con.execute(
+        f"select {columns}, _path, _row_number from _ingest_stage "
+        "where _path not in (select _path from _ingest_unreadable)"
+    ).df()
+    result = validate_frame(entity, frame)
+    if result.failures:
+        found = pd.DataFrame(
+            {
+                "_path": [f.path for f in result.failures],
+                "_row_number": [f.row_number for f in result.failures],
+                "column_name": [f.column for f in result.failures],
+                "column_index": [f.column_index for f in result.failures],
+                "value": [f.value for f in result.failures],
+                "problem": [f.problem for f in result.failures],
+                "detail": [f.detail for f in result.failures],
+            }
         )
-    pk = entity.primary_key
-    pk_cols = ", ".join(_ident(c) for c in pk)
-    pk_value = " || ', ' || ".join(_ident(c) for c in pk)
-    selects.append(
-        f"""
-        select _path, _row_number, {_lit(", ".join(pk))}, -1, {pk_value},
-               'duplicate primary key', 'first seen in row ' || first_row
-        from (
-            select _path, _row_number, {pk_cols},
-                   min(_row_number) over (partition by _path, {pk_cols}) as first_row
-            from _ingest_stage
-            where {scope} and {" and ".join(f"{_ident(c)} is not null" for c in pk)}
-        )
-        where _row_number > first_row
-        """
-    )
-    union = "\nunion all\n".join(selects)
-    con.execute(f"insert into _ingest_problems select * from ({union}) where problem is not null")
-
-
-def _column_check_sql(column: Column) -> str:
-    """A SQL expression giving the first problem with the column's value, or NULL when it is fine."""
-    v = _ident(column.name)
-    missing = "'required value is missing'" if column.required else "null"
-    whens = [f"when {v} is null or trim({v}) = '' then {missing}"]
-    if column.type in _TYPE_CHECKS:
-        condition, label = _TYPE_CHECKS[column.type]
-        whens.append(f"when not ({condition.format(v=v)}) then {_lit(f'is not {label}')}")
-    allowed = column.resolved_allowed_values()
-    if allowed:
-        values = ", ".join(_lit(a) for a in allowed)
-        whens.append(
-            f"when {v} not in ({values}) "
-            f"then {_lit('is not one of the allowed values: ' + ', '.join(allowed))}"
-        )
-    if column.pattern:
-        whens.append(
-            f"when not regexp_matches({v}, {_lit(column.pattern)}) "
-            f"then {_lit(f'does not match the pattern {column.pattern}')}"
-        )
-    if column.min is not None:
-        whens.append(
-            f"when try_cast({v} as double) < {float(column.min)} "
-            f"then {_lit(f'is below the minimum {column.min:g}')}"
-        )
-    if column.max is not None:
-        whens.append(
-            f"when try_cast({v} as double) > {float(column.max)} "
-            f"then {_lit(f'is above the maximum {column.max:g}')}"
-        )
-    return "case " + " ".join(whens) + " end"
+        con.register("_ingest_found", found)
+        try:
+            con.execute("insert into _ingest_problems select * from _ingest_found")
+        finally:
+            con.unregister("_ingest_found")
+    return result
 
 
 def _lines_of_rows(path: Path, rows: set[int]) -> dict[int, int]:

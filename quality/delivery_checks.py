@@ -1,0 +1,184 @@
+"""Missing deliveries: did every expected extract arrive (freshness), and is today's file as big as usual
+(completeness)? Plain functions over raw_meta.loaded_files and the landing folder's manifests; the
+ingest assets run them as their `freshness` (blocking) and `completeness` (warning) asset checks.
+
+Freshness, per system and entity:
+- the latest extract date loaded for the entity must be the latest delivery date of ANY system
+  (a manifest in the landing folder, complete or not, or a loaded file): when the CRM delivered
+  2026-11-23 and the ERP's latest complete delivery is 2026-11-22, every ERP entity is stale;
+- no day may be missing between the entity's first and latest loaded extract date (a gap in the
+  daily sequence). A day the source system really did not export must still be delivered, as
+  header-only files with a manifest, once the source confirms nothing changed that day.
+
+Completeness, per entity: today's (the latest loaded extract date's) row count against the
+average of the same weekday in the trailing COMPLETENESS_WEEKS weeks. Below COMPLETENESS_MIN_RATIO
+of that average is a warning (a half-exported file looks complete to every other check). The
+entity's first delivery is left out of the average (it carries the whole history before the first
+day), and there is no verdict without COMPLETENESS_MIN_HISTORY such days or when the average is
+below COMPLETENESS_MIN_AVERAGE_ROWS (entities that rarely change, e.g. targets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.ingest import LOADED_FILES_TABLE
+from pipelines.lib.landing import list_extract_dates
+from quality.contract import Contract, Entity
+
+# Completeness thresholds (a warning, never blocking).
+COMPLETENESS_WEEKS = 4  # trailing same-weekday deliveries compared against
+COMPLETENESS_MIN_RATIO = 0.30  # warn when today's rows < 30% of their average
+COMPLETENESS_MIN_HISTORY = 2  # same-weekday deliveries needed before judging
+COMPLETENESS_MIN_AVERAGE_ROWS = 10  # below this average a low count is normal noise
+
+MAX_DATES_LISTED = 10
+
+
+@dataclass
+class DeliveryCheck:
+    """The outcome of one check for one entity, ready to become a Dagster AssetCheckResult."""
+
+    passed: bool
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+def _has_loaded_files(con: duckdb.DuckDBPyConnection) -> bool:
+    schema, table = LOADED_FILES_TABLE.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, entity: Entity) -> dict[date, int]:
+    """Extract date -> rows loaded, for the entity's files in raw_meta.loaded_files."""
+    if not _has_loaded_files(con):
+        return {}
+    return dict(
+        con.execute(
+            f"select extract_date, row_count from {LOADED_FILES_TABLE} "
+            "where system = ? and entity = ? order by extract_date",
+            [entity.system, entity.name],
+        ).fetchall()
+    )
+
+
+def latest_delivery_date(
+    con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path
+) -> date | None:
+    """The latest extract date any system delivered: a manifest in the landing folder (complete or not)
+    or a loaded file."""
+    dates = [
+        date.fromisoformat(d) for s in contract.systems for d in list_extract_dates(landing_dir, contract, s)
+    ]
+    if _has_loaded_files(con):
+        loaded = con.execute(f"select max(extract_date) from {LOADED_FILES_TABLE}").fetchone()[0]
+        dates += [loaded] if loaded else []
+    return max(dates, default=None)
+
+
+def _listed(days: list[date]) -> str:
+    shown = ", ".join(d.isoformat() for d in days[:MAX_DATES_LISTED])
+    return shown + (f" and {len(days) - MAX_DATES_LISTED} more" if len(days) > MAX_DATES_LISTED else "")
+
+
+def check_freshness(
+    con: duckdb.DuckDBPyConnection, contract: Contract, entity: Entity, landing_dir: Path
+) -> DeliveryCheck:
+    """Every expected extract of the entity arrived: up to the latest delivery of any system, no gaps."""
+    loaded = _loaded(con, entity)
+    expected_latest = latest_delivery_date(con, contract, landing_dir)
+    name = f"{entity.system}.{entity.name}"
+    if not loaded:
+        if expected_latest is None:
+            return DeliveryCheck(True, f"{name}: nothing delivered yet by any system.", {"days_behind": 0})
+        return DeliveryCheck(
+            False,
+            f"{name}: no complete delivery loaded, while the latest delivery of any system is "
+            f"{expected_latest}. Deliver the {entity.system} extracts with their manifest.",
+            {"latest_loaded": "none", "latest_delivered_any_system": str(expected_latest)},
+        )
+    first, latest = min(loaded), max(loaded)
+    behind = (expected_latest - latest).days if expected_latest and expected_latest > latest else 0
+    all_days = [first + timedelta(days=i) for i in range((latest - first).days + 1)]
+    gaps = [d for d in all_days if d not in loaded]
+    missing_at_end = [latest + timedelta(days=i) for i in range(1, behind + 1)]
+    metadata = {
+        "latest_loaded": str(latest),
+        "latest_delivered_any_system": str(expected_latest or latest),
+        "days_behind": behind,
+        "gaps": len(gaps),
+        "gap_dates": _listed(gaps) or "none",
+    }
+    problems = []
+    if behind:
+        problems.append(
+            f"the latest complete {entity.system} delivery loaded is {latest}, but a system delivered "
+            f"{expected_latest}: missing {_listed(missing_at_end)}"
+        )
+    if gaps:
+        problems.append(f"no delivery for {len(gaps)} day(s) in the daily sequence: {_listed(gaps)}")
+    if not problems:
+        return DeliveryCheck(True, f"{name}: delivered every day from {first} to {latest}.", metadata)
+    return DeliveryCheck(
+        False,
+        f"{name}: " + "; ".join(problems) + ". What to do: deliver the missing day(s) of the "
+        f"{entity.system} export with their manifest (header-only files if the source confirms nothing "
+        "changed that day); an incomplete delivery is listed in the ingest step's log.",
+        metadata,
+    )
+
+
+def check_completeness(con: duckdb.DuckDBPyConnection, entity: Entity) -> DeliveryCheck:
+    """Today's row count against the trailing same-weekday average (a warning when far below)."""
+    loaded = _loaded(con, entity)
+    name = f"{entity.system}.{entity.name}"
+    if not loaded:
+        return DeliveryCheck(True, f"{name}: nothing loaded yet.", {})
+    first, today = min(loaded), max(loaded)
+    history = [
+        loaded[d]
+        for d in (today - timedelta(weeks=w) for w in range(1, COMPLETENESS_WEEKS + 1))
+        if d in loaded and d != first
+    ]
+    rows = loaded[today]
+    metadata = {
+        "extract_date": str(today),
+        "rows": rows,
+        "same_weekday_days": len(history),
+        "min_ratio": COMPLETENESS_MIN_RATIO,
+    }
+    if len(history) < COMPLETENESS_MIN_HISTORY:
+        return DeliveryCheck(
+            True, f"{name}: {rows} row(s) on {today}; not enough same-weekday history to compare.", metadata
+        )
+    average = sum(history) / len(history)
+    metadata["trailing_average"] = round(average, 1)
+    metadata["ratio"] = round(rows / average, 3) if average else None
+    if average < COMPLETENESS_MIN_AVERAGE_ROWS:
+        return DeliveryCheck(
+            True,
+            f"{name}: {rows} row(s) on {today}; the usual count ({average:.1f}) is too small to judge.",
+            metadata,
+        )
+    if rows < COMPLETENESS_MIN_RATIO * average:
+        return DeliveryCheck(
+            False,
+            f"{name}: only {rows} row(s) on {today} ({today:%A}), {rows / average:.0%} of the average "
+            f"{average:.1f} of the last {len(history)} {today:%A}s "
+            f"(warning below {COMPLETENESS_MIN_RATIO:.0%}). "
+            "Check with the source system that the export was not cut short; if it was, re-deliver the day.",
+            metadata,
+        )
+    return DeliveryCheck(
+        True,
+        f"{name}: {rows} row(s) on {today}, {rows / average:.0%} of the same-weekday average {average:.1f}.",
+        metadata,
+    )

@@ -1,0 +1,160 @@
+"""A bad delivery stops the nightly build before the marts: end to end, through `salesreview build`.
+
+A small company (scale 0.05, 60 days) is built once. Then one more day is delivered whose extracts
+are broken in three ways at once, each in its own entity (so one failing build covers all three):
+- crm/activities: the column `city` is missing from the file;
+- crm/opportunities: row 2's `amount` is 'abc' (wrong type);
+- erp/products: row 1 is repeated at the end (duplicated primary key).
+The build must exit non-zero, name each file, row and column, and leave the marts and the site
+exactly as they were. Then the day is re-delivered correctly (new files, manifests rewritten) and the
+build succeeds with the new day in.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.generator import generate
+from pipelines.lib.landing import write_manifest
+from quality.contract import load_contract
+
+pytestmark = pytest.mark.e2e
+
+CONTRACT = load_contract()
+NEW_DAY = date(2026, 11, 20)  # a Friday: every broken entity has rows that day
+DAYS_BUILT = 60
+
+
+def _copy_delivery_day(source: Path, landing: Path, day: str) -> None:
+    for path in source.rglob(f"{day}.*"):
+        dest = landing / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+
+
+def _marts(root: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    try:
+        return {
+            "attainment": con.execute(
+                "select count(*), sum(actual_amount), sum(target_amount) from marts.fct_attainment_weekly"
+            ).fetchall(),
+            "as_of": con.execute("select * from marts.warehouse_as_of").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def _raw_rows_of_day(root: Path, table: str, day: date) -> int:
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(f"select count(*) from {table} where _extract_date = ?", [day]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _site(root: Path) -> dict[str, bytes]:
+    site = root / "site"
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _edit(path: Path, edit) -> None:
+    """Rewrite a CSV file through edit(rows) -> rows (rows include the header)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(edit(rows))
+
+
+def _drop_city(rows: list[list[str]]) -> list[list[str]]:
+    city = rows[0].index("city")
+    return [row[:city] + row[city + 1 :] for row in rows]
+
+
+def _amount_abc_in_row_2(rows: list[list[str]]) -> list[list[str]]:
+    rows[2][rows[0].index("amount")] = "abc"
+    return rows
+
+
+def _repeat_row_1(rows: list[list[str]]) -> list[list[str]]:
+    return [*rows, rows[1]]
+
+
+def _break(landing: Path, day: str) -> None:
+    """Three broken files in the new day's delivery, then the manifests (the delivery is complete)."""
+    _edit(landing / f"crm/activities/{day}.csv", _drop_city)
+    _edit(landing / f"crm/opportunities/{day}.csv", _amount_abc_in_row_2)
+    _edit(landing / f"erp/products/{day}.csv", _repeat_row_1)
+    for system in CONTRACT.systems:
+        write_manifest(landing, CONTRACT, system, day)
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory, salesreview, dbt_manifest):
+    """A built warehouse of 60 days, and the generated 61st day waiting in `source`.
+    (dbt_manifest: the dbt manifest is prepared once per test session, in process.)"""
+    root = tmp_path_factory.mktemp("blocking")
+    source = root / "source"
+    generate(source, scale=0.05, seed=11, end_date=NEW_DAY, days=DAYS_BUILT + 1)
+    for offset in range(DAYS_BUILT, 0, -1):
+        _copy_delivery_day(source, root / "landing", (NEW_DAY - timedelta(days=offset)).isoformat())
+    result = salesreview(["build"], root)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return root, source
+
+
+def test_bad_delivery_blocks_the_build_and_a_corrected_one_goes_through(company, salesreview):
+    root, source = company
+    day = NEW_DAY.isoformat()
+    marts_before, site_before = _marts(root), _site(root)
+    assert marts_before["as_of"][0][0] == NEW_DAY - timedelta(days=1)
+    assert site_before, "the first build published the site"
+
+    _copy_delivery_day(source, root / "landing", day)
+    _break(root / "landing", day)
+    result = salesreview(["build"], root)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "nightly build FAILED" in result.stdout
+    for fragment in (
+        # missing column: file, the header row, the column
+        f"crm/activities/{day}.csv: 1 problem(s)",
+        "header (line 1)",
+        "column city: column missing from the header",
+        # wrong type: file, row and line, column, value
+        f"crm/opportunities/{day}.csv: 1 problem(s)",
+        "column amount: is not a decimal number",
+        "row 2 (line 3): 'abc'",
+        # duplicated primary key: file, row, column, the first occurrence
+        f"erp/products/{day}.csv: 1 problem(s)",
+        "column product_id: duplicate primary key",
+        "(first seen in row 1)",
+    ):
+        assert fragment in output, fragment
+    assert _marts(root) == marts_before, "the marts keep the previous good build"
+    assert _site(root) == site_before, "the site files are byte-identical"
+    assert _raw_rows_of_day(root, "raw_crm.opportunities", NEW_DAY) == 0, "nothing of a broken file loads"
+
+    # The source system re-delivers the day correctly, with new manifests.
+    _copy_delivery_day(source, root / "landing", day)
+    result = salesreview(["build"], root)
+
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert _marts(root)["as_of"][0][0] == NEW_DAY
+    for table, path in (
+        ("raw_crm.opportunities", f"crm/opportunities/{day}.csv"),
+        ("raw_crm.activities", f"crm/activities/{day}.csv"),
+        ("raw_erp.products", f"erp/products/{day}.csv"),
+    ):
+        assert _raw_rows_of_day(root, table, NEW_DAY) == len(_lines(source / path)) - 1, table
