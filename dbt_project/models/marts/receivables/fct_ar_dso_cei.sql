@@ -1,5 +1,5 @@
 -- DSO, receivable turnover days and collection effectiveness (CEI) per month and quarter, for the
--- company and each region (formulas in metrics/receivables.md). A period still running on the as-of
+-- company and each region (formulas in METRICS.md). A period still running on the as-of
 -- date closes on the as-of date (is_complete_period = false). Opening AR is the AR on the day before
 -- the period starts; AR on a day is the sum of the open balances in fct_ar_invoice_snapshots.
 {%- set trailing_days = var('dso_trailing_days') %}
