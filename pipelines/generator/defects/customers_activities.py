@@ -265,7 +265,8 @@ def inject_duplicate_customers(
         return row
 
     contact_names = sorted({c["contact_name"] for c in current.values() if c["contact_name"]})
-    for original in originals[:DUPLICATES]:  # nearly always DUPLICATES copies
+    copies, pool = 0, iter(originals)
+    for original in pool:
         colleagues = [
             r for r in reps if r["region"] == original["region"] and r["rep_id"] != original["owner_rep_id"]
         ]
@@ -288,9 +289,12 @@ def inject_duplicate_customers(
             )
         )
         _tag(original, "duplicate_customer")
+        copies += 1
+        if copies == DUPLICATES:
+            break
     # look-alikes: a different company whose core name differs by one character, in the same city
-    for template in originals[DUPLICATES : DUPLICATES + 3 * ONE_CHARACTER_LOOKALIKES]:
-        if len(new_rows) >= DUPLICATES + ONE_CHARACTER_LOOKALIKES:
+    for template in pool:  # the accounts not used above
+        if len(new_rows) >= copies + ONE_CHARACTER_LOOKALIKES:
             break
         core, suffix = _split_name(template["customer_name"], template["city"])
         positions = [i for i, ch in enumerate(core) if "\u4e00" <= ch <= "\u9fff"]
@@ -313,7 +317,7 @@ def inject_duplicate_customers(
 
 # --- shared_phone ---------------------------------------------------------------------------------
 
-SHARED_PHONE_GROUPS = 6
+SHARED_PHONE_LABELS = 22  # groups of 3-5 until at least this many accounts
 RELATED_PAIRS = 5
 
 
@@ -350,16 +354,18 @@ def inject_shared_phones(
             _tag(row, "shared_phone")
         in_use.add(number)
 
-    for g in range(SHARED_PHONE_GROUPS + RELATED_PAIRS):
-        rep = reps[g % len(reps)] if g < SHARED_PHONE_GROUPS else rng.choice(reps)
+    plan = []  # (rep, group size): the defects, then the look-alike pairs
+    while sum(size for _, size in plan) < SHARED_PHONE_LABELS:
+        plan.append((reps[len(plan) % len(reps)], rng.randint(3, 5)))
+    plan += [(rng.choice(reps), 2) for _ in range(RELATED_PAIRS)]
+    for rep, size in plan:
         pool = by_owner[rep["rep_id"]]
-        size = rng.randint(3, 5) if g < SHARED_PHONE_GROUPS else 2
         if len(pool) < size:
             continue
         group = rng.sample(pool, size)
         for cid in group:
             pool.remove(cid)
-        if g < SHARED_PHONE_GROUPS:
+        if size > 2:
             own = rep["mobile"]
             number = own if own and own not in in_use and rng.random() < 0.5 else fresh_number()
             for cid in group:
@@ -403,12 +409,16 @@ def inject_late_logging(tables: dict[str, list[dict]], rng: random.Random, timel
         _tag(a, "late_logging")
         hours = (a["logged_at"] - a["activity_at"]).total_seconds() / 3600
         labels.append(Label("late_logging", "activities", a["activity_id"], f"logged {hours:.0f} h later"))
-    for a in candidates[LATE_LOGGED : LATE_LOGGED + TWO_DAY_LOOKALIKES]:
+    lookalikes = 0
+    for a in candidates[LATE_LOGGED:]:
+        if lookalikes == TWO_DAY_LOOKALIKES:
+            break
         for _ in range(10):
             logged = a["activity_at"] + timedelta(minutes=rng.randint(36 * 60, 70 * 60))
             if not _in_weekend_window(logged) and 8 <= logged.hour < 22:
                 a["logged_at"] = logged
                 _tag(a, "late_logging")
+                lookalikes += 1
                 break
     return labels
 
