@@ -12,6 +12,10 @@ from pipelines.generator.pipeline import Opportunity
 
 WEEKLY = {"拜访": (3, 8), "电话": (5, 12), "邮件": (2, 6)}  # per rep per week, before diligence
 DURATION = {"拜访": (30, 120), "电话": (3, 30)}  # minutes; emails have none
+# A rep plans a day's visits: at most this many, and a visit in another city no sooner than this many
+# minutes after (or before) the previous one (travel). Data-quality rules flag days that break these.
+MAX_VISITS_PER_DAY = 5
+MIN_MINUTES_BETWEEN_CITIES = 240
 INTENTION_SHARE = {"拜访": 0.6, "电话": 0.35, "邮件": 0.0}
 INTENTION_BY_STAGE = {  # what the rep reports, by the deal's stage at the time
     "lead": {"低": 60, "中": 35, "高": 5},
@@ -58,8 +62,85 @@ def build_activities(
                         if draft and draft["logged_at"] <= timeline.end_ts:
                             drafts.append(draft)
             monday += timedelta(days=7)
+    drafts = _plan_visit_days(rng_for(seed, "activities-visit-days"), drafts, timeline)
+    drafts += _daily_upkeep(
+        rng_for(seed, "activities-upkeep"), company.quota_reps, by_owner, drafts, timeline
+    )
     drafts.sort(key=lambda d: (d["activity_at"], d["rep_id"], d["customer_id"]))
     return [{"activity_id": f"A{i:08d}", **d} for i, d in enumerate(drafts, 1)]
+
+
+def _plan_visit_days(rng: random.Random, drafts: list[dict], timeline: Timeline) -> list[dict]:
+    """Make each rep's day of visits feasible: a visit that would come too soon after one in another
+    city, or one too many, is moved to another time of the day when that fits, else made by phone."""
+    by_day: dict[tuple[str, date], list[dict]] = {}
+    for d in drafts:
+        if d["activity_type"] == "拜访":
+            by_day.setdefault((d["rep_id"], d["activity_at"].date()), []).append(d)
+    for (_, day), visits in sorted(by_day.items()):
+        kept: list[dict] = []
+        for v in sorted(visits, key=lambda v: (v["activity_at"], v["customer_id"])):
+            if _visit_fits(kept, v["city"], v["activity_at"]):
+                kept.append(v)
+                continue
+            for _ in range(8):
+                at = work_time(rng, day)
+                logged = _logged_at(rng, at, v["duration_minutes"])
+                if _visit_fits(kept, v["city"], at) and logged <= timeline.end_ts:
+                    v["activity_at"], v["logged_at"] = at, logged
+                    kept.append(v)
+                    break
+            else:
+                v["activity_type"], v["city"] = "电话", None
+                v["duration_minutes"] = rng.randint(*DURATION["电话"])
+                v["summary"] = rng.choice(SUMMARIES["电话"]).format(p="产品")
+    return drafts
+
+
+def _visit_fits(visits: list[dict], city: str, at: datetime) -> bool:
+    return len(visits) < MAX_VISITS_PER_DAY and all(
+        v["city"] == city or abs((v["activity_at"] - at).total_seconds()) >= 60 * MIN_MINUTES_BETWEEN_CITIES
+        for v in visits
+    )
+
+
+def _daily_upkeep(
+    rng: random.Random,
+    reps: list[Rep],
+    accounts: dict[str, list[Customer]],
+    drafts: list[dict],
+    timeline: Timeline,
+) -> list[dict]:
+    """Account upkeep: every working day a rep makes at least one call or email not tied to a deal
+    (a follow-up, a satisfaction call), logged the same day."""
+    covered = {(d["rep_id"], d["activity_at"].date()) for d in drafts if d["opportunity_id"] is None}
+    upkeep = []
+    for rep in reps:
+        day = timeline.start
+        while day <= timeline.end:
+            if day.weekday() < 5 and day >= rep.hire_date and (rep.rep_id, day) not in covered:
+                at = work_time(rng, day)
+                known = [c for c in accounts.get(rep.rep_id, []) if c.created_at < at]
+                if known:
+                    kind = "电话" if rng.random() < 0.8 else "邮件"
+                    duration = rng.randint(*DURATION["电话"]) if kind == "电话" else None
+                    logged = at + timedelta(minutes=(duration or 5) + rng.randrange(10, 120))
+                    upkeep.append(
+                        {
+                            "activity_type": kind,
+                            "rep_id": rep.rep_id,
+                            "customer_id": rng.choice(known).customer_id,
+                            "opportunity_id": None,
+                            "activity_at": at,
+                            "duration_minutes": duration,
+                            "city": None,
+                            "intention_level": None,
+                            "summary": rng.choice(SUMMARIES[kind]).format(p="产品"),
+                            "logged_at": min(logged, datetime.combine(day, time(23, 30))),
+                        }
+                    )
+            day += timedelta(days=1)
+    return upkeep
 
 
 def _open_in_week(o: Opportunity, monday: date) -> bool:

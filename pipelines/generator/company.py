@@ -238,13 +238,16 @@ class _Names:
         self.used: set[str] = set()
 
     def make(self, city: str, industry: str) -> str:
+        """Unique up to the legal suffix within a city: two accounts named 上海X有限公司 and
+        上海X股份有限公司 would be the same company entered twice (a duplicate, quality/DEFECTS.md)."""
         words = INDUSTRIES[industry][1]
         for attempt in range(50):
             prefix = self.fake.company_prefix() + (self.fake.company_prefix() if attempt > 5 else "")
-            name = f"{city}{prefix}{self.rng.choice(words)}{weighted(self.rng, NAME_SUFFIXES)}"
-            if name not in self.used:
-                self.used.add(name)
-                return name
+            core = f"{city}{prefix}{self.rng.choice(words)}"
+            suffix = weighted(self.rng, NAME_SUFFIXES)
+            if core not in self.used:
+                self.used.add(core)
+                return f"{core}{suffix}"
         raise RuntimeError("could not find a unique customer name")  # pragma: no cover
 
 

@@ -8,7 +8,14 @@
 
 {% macro quarantine_detector_models() -%}
     {#- the detectors that feed the quarantine; add a model here when you add a rule -#}
-    {{ return([]) }}
+    {{ return([
+        'dq_duplicate_customer',
+        'dq_shared_phone',
+        'dq_late_logging',
+        'dq_deadline_burst',
+        'dq_impossible_schedule',
+        'dq_missing_activity_day',
+    ]) }}
 {%- endmacro %}
 
 
