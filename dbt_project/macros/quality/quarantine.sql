@@ -8,7 +8,18 @@
 
 {% macro quarantine_detector_models() -%}
     {#- the detectors that feed the quarantine; add a model here when you add a rule -#}
-    {{ return([]) }}
+    {{ return([
+        'dq_stage_jump',
+        'dq_zombie_opportunity',
+        'dq_slipping_close_date',
+        'dq_anomalous_amount',
+        'dq_overpayment',
+        'dq_won_without_order',
+        'dq_order_without_opportunity',
+        'dq_orphan_order_customer',
+        'dq_orphan_payment_invoice',
+        'dq_orphan_opportunity_reference',
+    ]) }}
 {%- endmacro %}
 
 
