@@ -243,16 +243,16 @@ def inject_zombies(tables: dict[str, list[dict]], rng: random.Random, tl: Timeli
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
     change_ids = _Ids(tables["opportunity_stage_history"], "stage_change_id", "SH", 8)
     labels = []
-    for idle_days, labelled in (
-        (ZOMBIE_IDLE_DAYS, _count(rng, DEFECTS_PER_CLASS)),
-        (QUIET_IDLE_DAYS, -_count(rng, LOOK_ALIKES_PER_CLASS)),
+    for idle_days, how_many, is_defect in (
+        (ZOMBIE_IDLE_DAYS, _count(rng, DEFECTS_PER_CLASS), True),
+        (QUIET_IDLE_DAYS, _count(rng, LOOK_ALIKES_PER_CLASS), False),
     ):
-        for _ in range(abs(labelled)):
+        for _ in range(how_many):
             template = rng.choice(templates)
             last_day = next_workday(tl.end - timedelta(days=rng.randint(*idle_days)))
             opp_id = opp_ids.next()
             _fabricate_open_deal(tables, rng, deals, template, opp_id, last_day, change_ids)
-            if labelled > 0:
+            if is_defect:
                 idle = (tl.end - last_day).days
                 labels.append(Label("zombie_opportunity", "opportunities", opp_id, f"idle {idle} days"))
     return labels
