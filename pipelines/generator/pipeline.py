@@ -32,6 +32,15 @@ CONVERSION = {"lead": 0.60, "discovery": 0.55, "demo": 0.60, "negotiation": 0.55
 MEAN_DAYS = {"lead": 4, "discovery": 7, "demo": 7, "negotiation": 8}  # days spent in the stage
 SKIP_DEMO = 0.22  # share of deals that go from discovery straight to negotiation (4-step path)
 LEAD_CONVERSION = 0.75
+# A rep pushes a deal's promised signing date at most twice; a third push is the slipping_close_date defect
+# (quality/DEFECTS.md), injected with a label, never simulated.
+MAX_POSTPONEMENTS = 2
+# A product is offered to a deal only if the deal's target size is at most MAX_DEAL_MULTIPLE times the
+# product's typical deal (its list price, at least TYPICAL_DEAL_FLOOR for products sold in quantity): big
+# budgets buy bigger products, not 40 times the usual quantity of a small one (an amount above 10 times the
+# product's median is the anomalous_amount defect, quality/DEFECTS.md).
+MAX_DEAL_MULTIPLE = 5
+TYPICAL_DEAL_FLOOR = 50_000
 DEALS_PER_WEEK = 3.0  # new deals per rep per week on accounts he already has
 Q4_CLOSING_BOOST = 1.05  # year-end budgets: negotiations in Q4 are won a little more often
 NEXT_STEPS = {
@@ -184,8 +193,12 @@ def _cumsum(values) -> Iterator[float]:
 # --- one deal's life --------------------------------------------------------------------------
 
 
-def _pick_product(rng: random.Random, products: list[Product], target: int) -> Product:
-    weights = [1.0 if p.list_price <= 1.5 * target else 0.1 for p in products]
+def _pick_product(rng: random.Random, products: list[Product], target: float) -> Product:
+    def fits(p: Product) -> bool:
+        return target <= MAX_DEAL_MULTIPLE * max(p.list_price, TYPICAL_DEAL_FLOOR)
+
+    fitting = [p for p in products if fits(p)] or [max(products, key=lambda p: p.list_price)]
+    weights = [(1.0 if p.list_price <= 1.5 * target else 0.1) if p in fitting else 0.0 for p in products]
     return rng.choices(products, weights=weights)[0]
 
 
@@ -227,6 +240,7 @@ def _simulate(
         "updated_at": opp.created_at,
     }
     stage, t = "lead", opp.created_at
+    postponed = 0  # times the promised date was pushed
 
     def emit(ts: datetime, changes: dict, new_stage: str | None = None) -> None:
         nonlocal row
@@ -257,7 +271,16 @@ def _simulate(
         if nxt == "negotiation" and stage == "discovery":
             days *= 0.8  # a customer who skips the demo is in a hurry
         when = work_time(rng, next_workday(t.date() + timedelta(days=max(1, round(days)))), after=t)
-        t = _slips(rng, row["expected_close_date"], t, when, remaining(stage) * 0.5, emit)
+        t, pushes = _slips(
+            rng,
+            row["expected_close_date"],
+            t,
+            when,
+            remaining(stage) * 0.5,
+            emit,
+            MAX_POSTPONEMENTS - postponed,
+        )
+        postponed += pushes
         if when <= t:
             when = t + timedelta(minutes=rng.randrange(10, 120))
         if not advance:
@@ -290,7 +313,9 @@ def _simulate(
         else:
             changes.update({"stage": stages[nxt].name, "probability": _probability(stages[nxt], rep)})
             if row["expected_close_date"] < when.date() + timedelta(days=round(remaining(nxt) * 0.5)):
-                if rng.random() < 0.3:  # the rep re-promises at the stage change, optimistically again
+                # the rep re-promises at the stage change, optimistically again
+                if postponed < MAX_POSTPONEMENTS and rng.random() < 0.3:
+                    postponed += 1
                     changes["expected_close_date"] = next_workday(
                         when.date() + timedelta(days=round(remaining(nxt) * rng.uniform(0.5, 1.0)) + 1)
                     )
@@ -299,14 +324,21 @@ def _simulate(
 
 
 def _slips(
-    rng: random.Random, promised: date, t: datetime, until: datetime, rest: float, emit: Callable
-) -> datetime:
-    """While a deal waits in a stage past its promised date, the rep often pushes the date.
+    rng: random.Random,
+    promised: date,
+    t: datetime,
+    until: datetime,
+    rest: float,
+    emit: Callable,
+    allowed: int,
+) -> tuple[datetime, int]:
+    """While a deal waits in a stage past its promised date, the rep often pushes the date (at most
+    `allowed` more times).
 
-    Returns the time of the last push (or t)."""
-    current = promised
+    Returns the time of the last push (or t) and the number of pushes."""
+    current, pushes = promised, 0
     while current + timedelta(days=3) < until.date():
-        if rng.random() >= 0.45:
+        if pushes >= allowed or rng.random() >= 0.45:
             break  # left stale: the packs flag it as slipped
         day = next_workday(current + timedelta(days=rng.randrange(1, 4)))
         ts = work_time(rng, day, after=t)
@@ -316,8 +348,8 @@ def _slips(
             day + timedelta(days=round(rest * rng.uniform(0.3, 1.0)) + rng.randrange(1, 8))
         )
         emit(ts, {"expected_close_date": current})
-        t = ts
-    return t
+        t, pushes = ts, pushes + 1
+    return t, pushes
 
 
 def _probability(stage: Stage, rep: Rep) -> int:

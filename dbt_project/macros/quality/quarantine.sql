@@ -15,6 +15,16 @@
         'dq_deadline_burst',
         'dq_impossible_schedule',
         'dq_missing_activity_day',
+        'dq_stage_jump',
+        'dq_zombie_opportunity',
+        'dq_slipping_close_date',
+        'dq_anomalous_amount',
+        'dq_overpayment',
+        'dq_won_without_order',
+        'dq_order_without_opportunity',
+        'dq_orphan_order_customer',
+        'dq_orphan_payment_invoice',
+        'dq_orphan_opportunity_reference',
     ]) }}
 {%- endmacro %}
 

@@ -1,0 +1,240 @@
+"""Labelled defects on the deal and ERP side (pipelines/generator/defects/deals_erp.py, quality/DEFECTS.md).
+
+The detectors themselves are dbt models with unit tests next to them
+(dbt_project/models/quality/detectors/_detectors_deals__models.yml); their precision and recall are measured
+by `salesreview evaluate-detection`. Here: the clean simulation trips none of these rules, and every injected
+defect is what its label says, in rows the contract accepts, the same for a seed every time.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter, defaultdict
+from statistics import median
+
+import pytest
+
+from pipelines.generator import DEFAULT_END_DATE
+from pipelines.generator.defects import inject_defects
+from pipelines.generator.defects.deals_erp import postponements
+from pipelines.generator.simulate import make_timeline, simulate
+from quality.contract import load_contract
+
+CLASSES = [
+    "anomalous_amount",
+    "order_without_opportunity",
+    "orphan_reference",
+    "overpayment",
+    "slipping_close_date",
+    "stage_jump",
+    "won_without_order",
+    "zombie_opportunity",
+]
+TIMELINE = make_timeline(DEFAULT_END_DATE, 365)
+STAGE_ORDER = {"线索获取": 1, "需求挖掘": 2, "方案演示": 3, "商务谈判": 4, "签约成交": 5}
+
+
+@pytest.fixture(scope="module")
+def clean():
+    return simulate(1, 0.2, TIMELINE)
+
+
+@pytest.fixture(scope="module")
+def injected(clean):
+    tables = copy.deepcopy(clean)
+    labels = inject_defects(tables, 1, TIMELINE, CLASSES)
+    return tables, labels
+
+
+def delivered(rows: list[dict], column: str) -> list[dict]:
+    return [
+        r for r in rows if (r[column].date() if hasattr(r[column], "date") else r[column]) <= TIMELINE.end
+    ]
+
+
+def current(rows: list[dict], key: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for r in sorted(delivered(rows, "updated_at"), key=lambda r: r["updated_at"]):
+        out[r[key]] = r
+    return out
+
+
+def versions(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
+
+
+def product_medians(opportunities: dict[str, dict]) -> dict[str, float]:
+    amounts: dict[str, list] = defaultdict(list)
+    for r in opportunities.values():
+        amounts[r["product_id"]].append(r["amount"])
+    return {p: median(a) for p, a in amounts.items()}
+
+
+def by_class(labels) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for label in labels:
+        out[label.defect_class].add(label.record_id)
+    return out
+
+
+# --- the clean simulation trips none of these rules ---------------------------------------------
+
+
+def test_clean_deals_are_postponed_at_most_twice_and_stay_within_ten_times_their_product_median(clean):
+    for opp_versions in versions(clean["opportunities"], "opportunity_id").values():
+        assert postponements(opp_versions, TIMELINE) <= 2
+    opportunities = current(clean["opportunities"], "opportunity_id")
+    medians = product_medians(opportunities)
+    assert max(r["amount"] / medians[r["product_id"]] for r in opportunities.values()) <= 8
+
+
+def test_clean_deals_move_at_most_two_stages_at_once_and_none_is_idle(clean):
+    for change in clean["opportunity_stage_history"]:
+        if change["from_stage"] in STAGE_ORDER and change["to_stage"] in STAGE_ORDER:
+            assert STAGE_ORDER[change["to_stage"]] - STAGE_ORDER[change["from_stage"]] <= 2
+    for opp in current(clean["opportunities"], "opportunity_id").values():
+        if opp["closed_date"] is None:
+            assert (TIMELINE.end - opp["updated_at"].date()).days <= 90
+
+
+def test_clean_orders_and_won_deals_match_one_to_one(clean):
+    opportunities = current(clean["opportunities"], "opportunity_id")
+    ordered = {o["opportunity_id"] for o in clean["sales_orders"]}
+    won = {o for o, r in opportunities.items() if r["stage"] == "签约成交"}
+    assert won == ordered
+
+
+# --- every injected defect is what its label says -----------------------------------------------
+
+
+def test_each_class_has_at_least_twenty_labels_and_injection_is_deterministic(clean, injected):
+    _, labels = injected
+    counts = Counter(label.defect_class for label in labels)
+    assert {c: counts[c] for c in CLASSES} == {c: max(counts[c], 20) for c in CLASSES}
+    again = copy.deepcopy(clean)
+    assert inject_defects(again, 1, TIMELINE, CLASSES) == labels
+
+
+def test_injected_deal_defects_break_their_rule(injected):
+    tables, labels = injected
+    labelled = by_class(labels)
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    history = versions(tables["opportunity_stage_history"], "opportunity_id")
+    opp_versions = versions(tables["opportunities"], "opportunity_id")
+    for opp_id in labelled["stage_jump"]:
+        rises = [
+            STAGE_ORDER[h["to_stage"]] - STAGE_ORDER[h["from_stage"]]
+            for h in history[opp_id]
+            if h["from_stage"] in STAGE_ORDER and h["to_stage"] in STAGE_ORDER
+        ]
+        assert max(rises) >= 3, opp_id
+    for opp_id in labelled["slipping_close_date"]:
+        assert 3 <= postponements(opp_versions[opp_id], TIMELINE) <= 5, opp_id
+    for opp_id in labelled["zombie_opportunity"]:
+        last = max(h["changed_at"] for h in history[opp_id])
+        assert opportunities[opp_id]["closed_date"] is None
+        assert 98 <= (TIMELINE.end - max(last, opportunities[opp_id]["updated_at"]).date()).days <= 300
+    medians = product_medians(opportunities)
+    for opp_id in labelled["anomalous_amount"]:
+        row = opportunities[opp_id]
+        assert row["amount"] > 14 * medians[row["product_id"]], opp_id
+
+
+def test_injected_erp_defects_break_their_rule(injected):
+    tables, labels = injected
+    labelled = by_class(labels)
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    orders = current(tables["sales_orders"], "order_id")
+    ordered = {o["opportunity_id"] for o in orders.values()}
+    for opp_id in labelled["won_without_order"]:
+        row = opportunities[opp_id]
+        assert row["stage"] == "签约成交" and opp_id not in ordered
+        assert (TIMELINE.end - row["closed_date"]).days > 3
+    for order_id in labelled["order_without_opportunity"]:
+        assert orders[order_id]["opportunity_id"] not in opportunities
+    invoices = current(tables["invoices"], "invoice_id")
+    paid: dict[str, list[dict]] = defaultdict(list)
+    for p in sorted(
+        delivered(tables["payments"], "payment_date"), key=lambda p: (p["payment_date"], p["payment_id"])
+    ):
+        paid[p["invoice_id"]].append(p)
+    crossing = set()
+    for invoice_id, payments in paid.items():
+        total = 0
+        for p in payments:
+            total += p["payment_amount"]
+            if invoice_id in invoices and total > invoices[invoice_id]["invoice_amount"]:
+                crossing.add(p["payment_id"])
+    assert crossing == labelled["overpayment"]
+
+
+def test_orphan_references_point_at_ids_that_never_existed_in_the_contract_pattern(injected):
+    tables, labels = injected
+    contract = load_contract()
+    known = {
+        "customer_id": {c["customer_id"] for c in tables["customers"]},
+        "invoice_id": {i["invoice_id"] for i in tables["invoices"]},
+        "owner_rep_id": {r["rep_id"] for r in tables["reps"]},
+        "product_id": {p["product_id"] for p in tables["products"]},
+    }
+    pattern = {
+        "customer_id": contract.entity("customers").column("customer_id").pattern,
+        "invoice_id": contract.entity("invoices").column("invoice_id").pattern,
+        "owner_rep_id": contract.entity("reps").column("rep_id").pattern,
+        "product_id": contract.entity("products").column("product_id").pattern,
+    }
+    checks = {
+        "sales_orders": (current(tables["sales_orders"], "order_id"), ["customer_id"]),
+        "payments": ({p["payment_id"]: p for p in tables["payments"]}, ["invoice_id"]),
+        "opportunities": (current(tables["opportunities"], "opportunity_id"), ["owner_rep_id", "product_id"]),
+    }
+    entities = Counter()
+    for label in labels:
+        if label.defect_class != "orphan_reference":
+            continue
+        rows, columns = checks[label.entity]
+        unknown = [c for c in columns if rows[label.record_id][c] not in known[c]]
+        assert len(unknown) == 1, label
+        assert re.fullmatch(pattern[unknown[0]], rows[label.record_id][unknown[0]]), label
+        entities[label.entity] += 1
+    assert min(entities[e] for e in checks) >= 6
+
+
+def test_look_alikes_are_present_and_unlabelled(injected):
+    tables, labels = injected
+    labelled = by_class(labels)
+    opp_versions = versions(tables["opportunities"], "opportunity_id")
+    once_or_twice = [
+        o
+        for o, v in opp_versions.items()
+        if postponements(v, TIMELINE) in (1, 2) and o not in labelled["slipping_close_date"]
+    ]
+    assert len(once_or_twice) >= 20
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    quiet = [
+        o
+        for o, r in opportunities.items()
+        if r["closed_date"] is None and 58 <= (TIMELINE.end - r["updated_at"].date()).days <= 80
+    ]
+    assert len(quiet) >= 20
+    medians = product_medians(opportunities)
+    large = [o for o, r in opportunities.items() if 3.5 <= r["amount"] / medians[r["product_id"]] <= 6.5]
+    assert len(large) >= 15
+    split_exactly = [
+        i
+        for i, payments in versions(tables["payments"], "invoice_id").items()
+        if len(payments) == 2
+        and i in {inv["invoice_id"] for inv in tables["invoices"]}
+        and sum(p["payment_amount"] for p in payments)
+        == next(inv["invoice_amount"] for inv in tables["invoices"] if inv["invoice_id"] == i)
+    ]
+    assert len(split_exactly) >= 20
+    first_versions = {o: v[0] for o, v in versions(tables["sales_orders"], "order_id").items()}
+    entered_late = [
+        o for o, v in first_versions.items() if (v["updated_at"].date() - v["order_date"]).days == 2
+    ]
+    assert len(entered_late) >= 8
