@@ -27,8 +27,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.generator import generate
 
     started = time.perf_counter()
-    rows = generate(Path(args.out), scale=args.scale, seed=args.seed, end_date=args.end_date, days=args.days)
+    rows = generate(
+        Path(args.out),
+        scale=args.scale,
+        seed=args.seed,
+        end_date=args.end_date,
+        days=args.days,
+        labels_path=Path(args.labels) if args.labels else None,
+    )
     print(f"generated {sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s into {args.out}")
+    if args.labels:
+        print(f"labelled defects written to {args.labels}")
     for entity, n in rows.items():
         print(f"  {entity:<28}{n:>10,}")
     return 0

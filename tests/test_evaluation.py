@@ -47,3 +47,27 @@ def test_goal_boundaries():
 def test_labels_round_trip(tmp_path):
     labels = [Label("duplicate_customer", "customers", "C000002", "全角 variant"), Label("x", "y", "z")]
     assert read_labels(write_labels(tmp_path / "labels.csv", labels)) == labels
+
+
+def test_generate_command_writes_the_labels_it_is_asked_for(tmp_path):
+    from pipelines.cli import main
+    from pipelines.generator.defects import read_labels
+
+    labels = tmp_path / "labels.csv"
+    assert (
+        main(
+            [
+                "generate",
+                "--scale",
+                "0.05",
+                "--days",
+                "30",
+                "--out",
+                str(tmp_path / "landing"),
+                "--labels",
+                str(labels),
+            ]
+        )
+        == 0
+    )
+    assert {label.defect_class for label in read_labels(labels)}, "defects were injected and labelled"

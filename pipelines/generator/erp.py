@@ -157,8 +157,8 @@ def _payments(rng: random.Random, invoices: list[Invoice], tl: Timeline) -> list
                 (first, first_day),
                 (inv.amount - first, first_day + timedelta(days=rng.randrange(15, 46))),
             ]
-        else:
-            parts = [(inv.amount, due + timedelta(days=rng.randrange(-10, 3)))]
+        else:  # good payers pay around the due date (rarely early in B2B), so mostly in the planned week
+            parts = [(inv.amount, due + timedelta(days=rng.randrange(-3, 4)))]
         previous = inv.invoice_date
         for amount, day in parts:
             day = next_workday(max(day, previous + timedelta(days=1)))

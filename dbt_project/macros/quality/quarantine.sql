@@ -29,15 +29,26 @@
 {%- endmacro %}
 
 
-{% macro clean_rows(staging_model, entity, key_column) -%}
+{% macro clean_rows(staging_model, entity, key_column, parent_entity=none, parent_key_column=none) -%}
+    {#- parent_entity / parent_key_column: also leave out the rows whose parent record is blocked
+        (e.g. the stage history of a blocked opportunity), so a blocked record takes its history along -#}
     select staging.*
     from {{ ref(staging_model) }} as staging
-    where not exists (
+    where
+        not {{ is_blocked(entity, 'staging.' ~ key_column) }}
+        {%- if parent_entity %}
+        and not {{ is_blocked(parent_entity, 'staging.' ~ parent_key_column) }}
+        {%- endif %}
+{%- endmacro %}
+
+
+{% macro is_blocked(entity, record_id_expression) -%}
+    exists (
         select 1
         from {{ ref('quarantine') }} as quarantine
         where
             quarantine.entity = '{{ entity }}'
             and quarantine.severity = 'block'
-            and quarantine.record_id = staging.{{ key_column }}
+            and quarantine.record_id = {{ record_id_expression }}
     )
 {%- endmacro %}

@@ -462,7 +462,9 @@ def inject_deadline_bursts(
     labels: list[Label] = []
     used: set[tuple[str, date]] = set()
     bursts = 0
-    while bursts < BURSTS and len(used) < 4 * BURSTS:
+    # bounded by the (rep, Friday) pairs that exist, so a small company cannot loop forever
+    attempts = min(4 * BURSTS, len(reps) * len(fridays))
+    while bursts < BURSTS and len(used) < attempts:
         rep, friday = rng.choice(reps), rng.choice(fridays)
         if (rep["rep_id"], friday) in used:
             continue
