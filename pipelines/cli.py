@@ -119,15 +119,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not any(settings.landing_dir.glob("*/_manifests/*.json")):
         print(
             f"landing folder {settings.landing_dir} is empty: "
-            f"generating the sample company (scale {args.scale})"
+            f"generating the sample company (scale {args.scale}) with its labelled defects"
         )
+        # The sample has the fake and missing entries real CRMs have, so the quality checks and the
+        # pack's data-quality section have something to show; the answer key stays out of the landing.
         gen = argparse.Namespace(
             out=str(settings.landing_dir),
             scale=args.scale,
             seed=42,
             end_date=DEFAULT_END_DATE,
             days=730,
-            labels=None,
+            labels=str(settings.landing_dir.parent / "sample_defect_labels.csv"),
         )
         _cmd_generate(gen)
     started = time.perf_counter()
