@@ -126,7 +126,7 @@ final as (
         customers.customer_name,
         coalesce(customers.owner_rep_id, sales_orders.rep_id, 'unknown') as rep_id,
         reps.rep_name,
-        coalesce(reps.region, '未知区域') as region,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region,
         invoices_to_date.invoice_date,
         invoices_to_date.credit_terms_days,
         invoices_to_date.due_date,

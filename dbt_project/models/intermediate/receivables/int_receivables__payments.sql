@@ -26,7 +26,7 @@ final as (
         payments.payment_method,
         coalesce(invoices.rep_id, 'unknown') as rep_id,
         invoices.rep_name,
-        coalesce(invoices.region, '未知区域') as region,
+        coalesce(invoices.region, {{ unknown_label('region') }}) as region,
         invoices.invoice_id is not null as is_invoice_known
     from payments
     cross join warehouse_as_of

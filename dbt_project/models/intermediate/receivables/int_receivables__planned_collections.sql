@@ -53,7 +53,7 @@ final as (
         invoice_weeks.customer_id,
         coalesce(invoice_weeks.rep_id, 'unknown') as rep_id,
         reps.rep_name,
-        coalesce(reps.region, '未知区域') as region,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region,
         cast(invoice_weeks.planned_amount as decimal(18, 2)) as planned_amount,
         invoice_weeks.plan_line_count,
         invoice_weeks.risk_reason,

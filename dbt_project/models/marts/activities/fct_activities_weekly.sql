@@ -36,9 +36,9 @@ final as (
         with_previous.rep_id || ':' || strftime(with_previous.week_start_date, '%Y-%m-%d') as rep_week_id,
         with_previous.rep_id,
         coalesce(reps.rep_name, with_previous.rep_id) as rep_name,
-        coalesce(reps.team_id, 'unknown') as team_id,
-        coalesce(reps.team_name, '未知团队') as team_name,
-        coalesce(reps.region, '未知区域') as region,
+        coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(reps.team_name, {{ unknown_label('team_name') }}) as team_name,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region,
         with_previous.week_start_date,
         cast(with_previous.week_start_date + 6 as date) as week_end_date,
         isoyear(with_previous.week_start_date) || '-W'

@@ -24,7 +24,7 @@ classified as (
     union all
     select
         'region',
-        coalesce(region, '未知区域'),
+        coalesce(region, {{ unknown_label('region') }}),
         abc_class,
         window_sales_amount,
         is_churned,

@@ -24,7 +24,7 @@ final as (
         churn_monthly.customer_month_id,
         churn_monthly.customer_id,
         customers.customer_name,
-        coalesce(customers.region, '未知区域') as region,
+        coalesce(customers.region, {{ unknown_label('region') }}) as region,
         customers.owner_rep_id,
         customer_value.abc_class,
         churn_monthly.month_start_date,

@@ -49,7 +49,7 @@ order_units as (
                 then customers.first_order_cycle_days
         end,
         'region',
-        coalesce(customers.region, '未知区域')
+        coalesce(customers.region, {{ unknown_label('region') }})
     from orders
     left join customers
         on orders.customer_id = customers.customer_id

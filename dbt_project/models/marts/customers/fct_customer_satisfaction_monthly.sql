@@ -23,7 +23,7 @@ scored as (
         feedback.feedback_id,
         cast(date_trunc('month', feedback.feedback_date) as date) as month_start_date,
         coalesce(feedback.category, '未分类') as category,
-        coalesce(customers.region, '未知区域') as region,
+        coalesce(customers.region, {{ unknown_label('region') }}) as region,
         feedback.satisfaction
     from feedback
     left join customers

@@ -31,7 +31,7 @@ customer_units as (
         potential_band,
         is_buyer,
         'region',
-        coalesce(region, '未知区域')
+        coalesce(region, {{ unknown_label('region') }})
     from customers
 
 ),

@@ -21,9 +21,9 @@ deals as (
     select
         open_opportunities.*,
         coalesce(units.rep_name, open_opportunities.owner_rep_id) as rep_name,
-        coalesce(units.team_id, 'unknown') as team_id,
-        coalesce(units.team_name, '未知团队') as team_name,
-        coalesce(units.region, '未知区域') as region
+        coalesce(units.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(units.team_name, {{ unknown_label('team_name') }}) as team_name,
+        coalesce(units.region, {{ unknown_label('region') }}) as region
     from open_opportunities
     left join units
         on open_opportunities.opportunity_id = units.opportunity_id

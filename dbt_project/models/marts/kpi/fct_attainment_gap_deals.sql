@@ -65,8 +65,8 @@ deals as (
         open_opportunities.probability_band,
         open_opportunities.days_past_promised_date,
         coalesce(reps.rep_name, opportunities.owner_rep_id) as owner_rep_name,
-        coalesce(reps.team_id, 'unknown') as team_id,
-        coalesce(reps.region, '未知区域') as region
+        coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region
     from opportunities
     inner join funnel_stages
         on opportunities.stage_key = funnel_stages.stage_key

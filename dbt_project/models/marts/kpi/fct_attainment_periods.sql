@@ -91,9 +91,9 @@ rep_periods_with_units as (
     select
         rep_periods.*,
         coalesce(reps.rep_name, rep_periods.rep_id) as rep_name,
-        coalesce(reps.team_id, 'unknown') as team_id,
-        coalesce(reps.team_name, '未知团队') as team_name,
-        coalesce(reps.region, '未知区域') as region
+        coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(reps.team_name, {{ unknown_label('team_name') }}) as team_name,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region
     from rep_periods
     left join reps
         on rep_periods.rep_id = reps.rep_id

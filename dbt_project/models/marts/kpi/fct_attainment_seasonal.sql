@@ -80,8 +80,8 @@ rep_adjusted_with_units as (
 
     select
         rep_adjusted.*,
-        coalesce(reps.team_id, 'unknown') as team_id,
-        coalesce(reps.region, '未知区域') as region
+        coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region
     from rep_adjusted
     left join reps
         on rep_adjusted.rep_id = reps.rep_id

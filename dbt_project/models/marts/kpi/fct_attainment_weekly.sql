@@ -77,9 +77,9 @@ rep_weeks_with_units as (
     select
         rep_weeks.*,
         coalesce(reps.rep_name, rep_weeks.rep_id) as rep_name,
-        coalesce(reps.team_id, 'unknown') as team_id,
-        coalesce(reps.team_name, '未知团队') as team_name,
-        coalesce(reps.region, '未知区域') as region
+        coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(reps.team_name, {{ unknown_label('team_name') }}) as team_name,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region
     from rep_weeks
     left join reps
         on rep_weeks.rep_id = reps.rep_id

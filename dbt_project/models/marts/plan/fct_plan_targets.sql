@@ -218,9 +218,9 @@ rep_plans as (
         rep_weights.*,
         coalesce(allocated.allocated_cents, 0) as plan_cents,
         coalesce(reps.rep_name, rep_weights.rep_id) as rep_name,
-        coalesce(reps.team_id, 'unknown') as team_id,
-        coalesce(reps.team_name, '未知团队') as team_name,
-        coalesce(reps.region, '未知区域') as region
+        coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
+        coalesce(reps.team_name, {{ unknown_label('team_name') }}) as team_name,
+        coalesce(reps.region, {{ unknown_label('region') }}) as region
     from rep_weights
     left join allocated
         on rep_weights.plan_horizon = allocated.plan_horizon and rep_weights.rep_id = allocated.rep_id
