@@ -77,21 +77,20 @@ def run_nightly_build(as_of_date: date | None = None) -> tuple[bool, dict[str, f
 
 def phase_seconds(events) -> dict[str, float]:
     """Seconds per phase from the run's step-success events: raw_* steps are ingestion, the dbt step is
-    dbt, reports__* steps are the packs, other steps keep their own name."""
+    dbt, reports__* steps are the packs, other steps keep their asset's name."""
     phases: dict[str, float] = {}
     for event in events:
         if event.event_type_value != "STEP_SUCCESS":
             continue
         key = event.step_key
-        phase = (
-            "ingest"
-            if key.startswith("raw_")
-            else "dbt"
-            if "dbt" in key
-            else "packs"
-            if key.startswith("reports")
-            else key
-        )
+        if key.startswith("raw_"):
+            phase = "ingest"
+        elif "dbt" in key:
+            phase = "dbt"
+        elif key.startswith("reports"):
+            phase = "packs"
+        else:  # e.g. quality_reports__verification_sample -> verification_sample
+            phase = key.split("__")[-1]
         phases[phase] = phases.get(phase, 0.0) + event.event_specific_data.duration_ms / 1000
     return phases
 

@@ -75,7 +75,8 @@ def test_phase_seconds_groups_steps_into_phases():
         success("raw_erp__payments", 500),
         success("sales_review_dbt_assets", 12000),
         success("reports__weekly_pack", 3000),
+        success("quality_reports__verification_sample", 250),
         SimpleNamespace(event_type_value="STEP_START", step_key="raw_crm__reps", event_specific_data=None),
     ]
-    # ingest = 1.5 + 0.5 s; dbt 12 s; packs 3 s
-    assert phase_seconds(events) == {"ingest": 2.0, "dbt": 12.0, "packs": 3.0}
+    # ingest = 1.5 + 0.5 s; dbt 12 s; packs 3 s; other steps by their asset's name
+    assert phase_seconds(events) == {"ingest": 2.0, "dbt": 12.0, "packs": 3.0, "verification_sample": 0.25}

@@ -74,10 +74,11 @@ def format_benchmark(results: list[BenchmarkResult]) -> str:
         {name for r in results for name in r.phases}, key=lambda n: (n != "ingest", n != "dbt", n)
     )
     header = f"{'scale':>6}{'days':>6}{'rows':>11}{'generate s':>12}{'build s':>9}"
-    header += "".join(f"{name + ' s':>10}" for name in phase_names) + f"{'warehouse MB':>14}  ok"
+    widths = {name: max(10, len(name) + 3) for name in phase_names}
+    header += "".join(f"{name + ' s':>{widths[name]}}" for name in phase_names) + f"{'warehouse MB':>14}  ok"
     lines = [header, "-" * len(header)]
     for r in results:
         line = f"{r.scale:>6g}{r.days:>6}{r.rows:>11,}{r.generate_seconds:>12.1f}{r.build_seconds:>9.1f}"
-        line += "".join(f"{r.phases.get(name, 0.0):>10.1f}" for name in phase_names)
+        line += "".join(f"{r.phases.get(name, 0.0):>{widths[name]}.1f}" for name in phase_names)
         lines.append(line + f"{r.warehouse_mb:>14.1f}  {'yes' if r.success else 'NO'}")
     return "\n".join(lines)
