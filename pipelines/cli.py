@@ -2,9 +2,10 @@
 
 salesreview generate --scale 1 --seed 42 --out data/landing   sample company extracts
 salesreview prepare                                           parse dbt (manifest for Dagster)
-salesreview build [--as-of YYYY-MM-DD]                        nightly build, through Dagster
+salesreview build [--as-of YYYY-MM-DD] [--rebuild] [--wait]    nightly build, through Dagster
 salesreview run                                               sample data if the landing is empty,
                                                               prepare, build; prints where things are
+salesreview remove-day --system crm --date YYYY-MM-DD          take a (misdated) delivery out again
 salesreview contract-docs                                     regenerate the contract's docs + dbt sources
 """
 
@@ -13,11 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
-from datetime import date
+from contextlib import contextmanager, nullcontext
+from datetime import date, datetime
 from pathlib import Path
 
+from pipelines.defs.resources import COMMAND_VARIABLE
+from pipelines.lib.build_report import BuildSummary, format_summary, summarize
+from pipelines.lib.release import BuildRunning, describe_running_build, running_build
 from pipelines.lib.settings import REPO_ROOT, Settings
 
 DEFAULT_END_DATE = date(2026, 11, 22)
@@ -56,61 +62,110 @@ def _cmd_prepare(_: argparse.Namespace) -> int:
     return 0
 
 
-def run_nightly_build(as_of_date: date | None = None) -> tuple[bool, dict[str, float]]:
-    """Execute the nightly_build job in this process, recorded in the Dagster instance
-    (DAGSTER_HOME) when one is configured, so `dagster dev` shows the run.
-    Returns whether it succeeded and the seconds each phase took (ingest, dbt, reports, ...)."""
+EXIT_BUILD_RUNNING = 75  # EX_TEMPFAIL: another build holds the lock; try again later
+EXIT_INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C
+
+
+def nightly_run_config(as_of_date: date | None = None, require_new_delivery: bool = True) -> dict:
+    """Run config of the nightly_build job: as-of date for dbt; whether every system must have
+    delivered something new (a night) or not (a rebuild of what is loaded)."""
+    from quality.contract import load_contract
+
+    ops: dict = {
+        f"raw_{system}": {"config": {"require_new_delivery": require_new_delivery}}
+        for system in load_contract().systems
+    }
+    if as_of_date:
+        ops["sales_review_dbt_assets"] = {"config": {"as_of_date": as_of_date.isoformat()}}
+    return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+@contextmanager
+def _output_to(log_file: Path):
+    """Send everything written to stdout and stderr (Dagster's log, dbt, warnings) to the log file."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_file, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_nightly_build(
+    as_of_date: date | None = None, *, require_new_delivery: bool = True, log_file: Path | None = None
+) -> BuildSummary:
+    """Execute the nightly_build job in this process, recorded in the Dagster instance (DAGSTER_HOME)
+    when one is configured, so `dagster dev` shows the run. Dagster's own log goes to `log_file`."""
     import dagster as dg
 
     from pipelines.definitions import defs
 
-    # INFO on the console: step starts, failures and dbt's own summary, not Dagster's debug events.
-    run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    if as_of_date:
-        run_config["ops"] = {"sales_review_dbt_assets": {"config": {"as_of_date": as_of_date.isoformat()}}}
+    os.environ.setdefault(COMMAND_VARIABLE, "salesreview build")
+    run_config = nightly_run_config(as_of_date, require_new_delivery)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with instance:
+    with instance, _output_to(log_file) if log_file else nullcontext():
         job = defs.resolve_job_def("nightly_build")
         result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
-    return result.success, phase_seconds(result.all_events)
+        return summarize(instance.all_logs(result.run_id), result.success)
 
 
-def phase_seconds(events) -> dict[str, float]:
-    """Seconds per phase from the run's step-success events: raw_* steps are ingestion, the dbt step is
-    dbt, reports__* steps are the packs, other steps keep their asset's name."""
-    phases: dict[str, float] = {}
-    for event in events:
-        if event.event_type_value != "STEP_SUCCESS":
-            continue
-        key = event.step_key
-        if key.startswith("raw_"):
-            phase = "ingest"
-        elif "dbt" in key:
-            phase = "dbt"
-        elif key.startswith("reports"):
-            phase = "packs"
-        else:  # e.g. quality_reports__verification_sample -> verification_sample
-            phase = key.split("__")[-1]
-        phases[phase] = phases.get(phase, 0.0) + event.event_specific_data.duration_ms / 1000
-    return phases
+def _interrupt(signum, _frame) -> None:
+    # SIGTERM (systemd, cron's kill, an operator) ends a build like Ctrl-C: dbt is told to stop, the
+    # unfinished release is dropped, the lock is let go.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _build(
+    settings: Settings, as_of_date: date | None, *, require_new_delivery: bool, wait: bool = False
+) -> tuple[int, BuildSummary | None]:
+    """A build from the command line: said plainly when another one runs, the log to a file, a summary."""
+    running = running_build(settings.release_paths.lock_path)
+    if running and not wait:
+        print(describe_running_build(running), file=sys.stderr)
+        return EXIT_BUILD_RUNNING, None
+    if running:
+        print(f"waiting for the running build to finish (process {running.get('pid', '?')}) ...", flush=True)
+        while running_build(settings.release_paths.lock_path):
+            time.sleep(2)
+    signal.signal(signal.SIGTERM, _interrupt)
+    log_file = settings.log_dir / f"build-{datetime.now():%Y%m%d-%H%M%S}.log"
+    started = time.perf_counter()
+    try:
+        summary = run_nightly_build(as_of_date, require_new_delivery=require_new_delivery, log_file=log_file)
+    except KeyboardInterrupt:
+        print(
+            "nightly build interrupted: nothing was published, the warehouse and the site are as they were.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED, None
+    print(format_summary(summary, time.perf_counter() - started))
+    print(f"log:       {log_file}")
+    _print_locations(settings)
+    if summary.interrupted_in:
+        return EXIT_INTERRUPTED, summary
+    return (0 if summary.success else 1), summary
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    started = time.perf_counter()
-    ok, phases = run_nightly_build(args.as_of)
-    _print_build_summary(ok, time.perf_counter() - started, phases)
-    if args.timings:
+    code, summary = _build(
+        settings, args.as_of, require_new_delivery=not (args.rebuild or args.as_of), wait=args.wait
+    )
+    if args.timings and summary is not None:
         Path(args.timings).write_text(
-            json.dumps({"success": ok, "phases": phases}, indent=1), encoding="utf-8"
+            json.dumps({"success": summary.success, "phases": summary.phases}, indent=1), encoding="utf-8"
         )
-    _print_locations(settings)
-    return 0 if ok else 1
-
-
-def _print_build_summary(ok: bool, seconds: float, phases: dict[str, float]) -> None:
-    detail = ", ".join(f"{name} {secs:.1f} s" for name, secs in phases.items())
-    print(f"nightly build {'succeeded' if ok else 'FAILED'} in {seconds:.1f} s ({detail})")
+    return code
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -131,17 +186,52 @@ def _cmd_run(args: argparse.Namespace) -> int:
             labels=str(settings.landing_dir.parent / "sample_defect_labels.csv"),
         )
         _cmd_generate(gen)
-    started = time.perf_counter()
     prepare_dbt()
-    ok, phases = run_nightly_build()
-    _print_build_summary(ok, time.perf_counter() - started, phases)
-    _print_locations(settings)
-    return 0 if ok else 1
+    # The sample company delivers nothing new after the first run: `make run` rebuilds what is loaded.
+    code, _ = _build(settings, None, require_new_delivery=False)
+    return code
 
 
 def _print_locations(settings: Settings) -> None:
     print(f"warehouse: {settings.warehouse_path}")
     print(f"site:      {settings.site_dir / 'index.html'}")
+
+
+def _cmd_remove_day(args: argparse.Namespace) -> int:
+    from pipelines.lib.release import BuildLock, holder
+    from pipelines.lib.removals import request_removal
+    from quality.contract import load_contract
+
+    settings = Settings.from_env()
+    paths = settings.release_paths
+    lock = BuildLock(paths.lock_path)
+    try:
+        lock.acquire(holder("salesreview remove-day"))
+    except BuildRunning as running:
+        print(running, file=sys.stderr)
+        return EXIT_BUILD_RUNNING
+    try:
+        request = request_removal(
+            paths,
+            load_contract(),
+            settings.landing_dir,
+            settings.archive_dir,
+            args.system,
+            args.date,
+            args.reason,
+        )
+    finally:
+        lock.release()
+    for moved in request.moved_files:
+        print(f"moved out of the landing folder: {settings.archive_dir / moved}")
+    print(
+        f"{args.system} {args.date}: its loaded rows are removed by the next build "
+        "(raw rows and load registry; the archived originals stay)."
+    )
+    if args.no_build:
+        return 0
+    code, _ = _build(settings, None, require_new_delivery=False)
+    return code
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
@@ -181,27 +271,35 @@ def _cmd_evaluate_detection(args: argparse.Namespace) -> int:
 
 
 def _cmd_verification_sample(args: argparse.Namespace) -> int:
+    from pipelines.lib.release import release_in_progress
     from quality.verification import write_verification_sample
 
     settings = Settings.from_env()
-    files = write_verification_sample(settings.warehouse_path, settings.site_dir / "verification", args.week)
+    with release_in_progress(settings.release_paths, "salesreview verification-sample") as release:
+        files = write_verification_sample(
+            release.warehouse_path, release.site_dir / "verification", args.week
+        )
+        release.publish({"command": "verification-sample"})
     for path in files:
-        print(f"wrote {path}")
+        print(f"wrote {settings.site_dir / path.relative_to(release.site_dir)}")
     if not files:
         print("no visits or reported intentions to verify in that week")
     return 0
 
 
 def _cmd_load_verdicts(args: argparse.Namespace) -> int:
+    from pipelines.lib.release import release_in_progress
     from quality.verification import load_verdicts
 
     settings = Settings.from_env()
-    report = load_verdicts(
-        settings.warehouse_path,
-        settings.landing_dir / "manual" / "verification_verdicts",
-        settings.archive_dir,
-        strict=args.strict,
-    )
+    with release_in_progress(settings.release_paths, "salesreview load-verdicts") as release:
+        report = load_verdicts(
+            release.warehouse_path,
+            settings.landing_dir / "manual" / "verification_verdicts",
+            settings.archive_dir,
+            strict=args.strict,
+        )
+        release.publish({"command": "load-verdicts"})
     print(json.dumps(report.to_metadata(), ensure_ascii=False, indent=1, default=str))
     for problem in report.problems:
         print(problem.describe())
@@ -232,10 +330,25 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("prepare", help="prepare the dbt manifest for Dagster")
     p.set_defaults(func=_cmd_prepare)
 
-    p = sub.add_parser("build", help="run the nightly build (ingest, dbt, packs) through Dagster")
+    p = sub.add_parser("build", help="run the nightly build (ingest, dbt, packs, publish) through Dagster")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="rebuild as of this extract date")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild from what is loaded even when no system delivered anything new (not an error then)",
+    )
+    p.add_argument("--wait", action="store_true", help="if another build is running, wait for it, then build")
     p.add_argument("--timings", help="also write the seconds per phase to this JSON file")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "remove-day", help="take a loaded or misdated delivery out again (the archived original stays)"
+    )
+    p.add_argument("--system", required=True, help="crm or erp")
+    p.add_argument("--date", required=True, type=date.fromisoformat, help="its extract date, YYYY-MM-DD")
+    p.add_argument("--reason", help="why, kept with the removal in raw_meta.removed_deliveries")
+    p.add_argument("--no-build", action="store_true", help="leave the removal to the next nightly build")
+    p.set_defaults(func=_cmd_remove_day)
 
     p = sub.add_parser("benchmark", help="time generate, ingest, dbt and packs at several data sizes")
     p.add_argument("--scales", type=float, nargs="+", default=[0.25, 0.5, 1.0])

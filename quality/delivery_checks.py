@@ -1,14 +1,18 @@
 """Missing deliveries: did every expected extract arrive (freshness), and is today's file as big as usual
-(completeness)? Plain functions over raw_meta.loaded_files and the landing folder's manifests; the
-ingest assets run them as their `freshness` (blocking) and `completeness` (warning) asset checks.
+(completeness)? Plain functions over raw_meta.loaded_files and the landing folder's manifests; the ingest
+step of each system runs them as its `freshness` (blocking) and per-entity `completeness` (warning)
+asset checks.
 
-Freshness, per system and entity:
-- the latest extract date loaded for the entity must be the latest delivery date of ANY system
-  (a manifest in the landing folder, complete or not, or a loaded file): when the CRM delivered
-  2026-11-23 and the ERP's latest complete delivery is 2026-11-22, every ERP entity is stale;
-- no day may be missing between the entity's first and latest loaded extract date (a gap in the
+Freshness, per system:
+- the latest extract date loaded must be the latest delivery date of ANY system (a manifest in the
+  landing folder, complete or not, dated no later than today, or a loaded file): when the CRM delivered
+  2026-11-23 and the ERP's latest complete delivery is 2026-11-22, the ERP is stale;
+- no day may be missing between the system's first and latest loaded extract date (a gap in the
   daily sequence). A day the source system really did not export must still be delivered, as
-  header-only files with a manifest, once the source confirms nothing changed that day.
+  header-only files with a manifest, once the source confirms nothing changed that day;
+- a nightly build must bring something new: a system that delivered before but has no new complete
+  delivery in this build is stale (its export did not arrive), unless the build is a deliberate
+  rebuild of what is loaded (`salesreview build --rebuild`, or an as-of build).
 
 Completeness, per entity: today's (the latest loaded extract date's) row count against the
 average of the same weekday in the trailing COMPLETENESS_WEEKS weeks. Below COMPLETENESS_MIN_RATIO
@@ -21,13 +25,13 @@ below COMPLETENESS_MIN_AVERAGE_ROWS (entities that rarely change, e.g. targets).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from pipelines.lib.ingest import LOADED_FILES_TABLE
-from pipelines.lib.landing import list_extract_dates
+from pipelines.lib.landing import dates_without_manifest, list_extract_dates
 from quality.contract import Contract, Entity
 
 # Completeness thresholds (a warning, never blocking).
@@ -41,7 +45,7 @@ MAX_DATES_LISTED = 10
 
 @dataclass
 class DeliveryCheck:
-    """The outcome of one check for one entity, ready to become a Dagster AssetCheckResult."""
+    """The outcome of one check, ready to become a Dagster AssetCheckResult."""
 
     passed: bool
     description: str
@@ -70,17 +74,41 @@ def _loaded(con: duckdb.DuckDBPyConnection, entity: Entity) -> dict[date, int]:
     )
 
 
+def _loaded_days(con: duckdb.DuckDBPyConnection, system: str) -> dict[date, datetime]:
+    """Extract date -> when it was (last) loaded, for the system's deliveries."""
+    if not _has_loaded_files(con):
+        return {}
+    return dict(
+        con.execute(
+            f"select extract_date, max(loaded_at) from {LOADED_FILES_TABLE} where system = ? "
+            "group by extract_date order by extract_date",
+            [system],
+        ).fetchall()
+    )
+
+
 def latest_delivery_date(
-    con: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landing_dir: Path,
+    today: date | None = None,
+    removed: set[tuple[str, str]] = frozenset(),
 ) -> date | None:
-    """The latest extract date any system delivered: a manifest in the landing folder (complete or not)
-    or a loaded file."""
-    dates = [
-        date.fromisoformat(d) for s in contract.systems for d in list_extract_dates(landing_dir, contract, s)
-    ]
+    """The latest extract date any system delivered: a manifest in the landing folder (complete or not,
+    not after `today`: a misdated one is refused at ingest) or a loaded file (not one being removed
+    on the operator's request: `removed` holds (system, YYYY-MM-DD))."""
+    dates = []
+    for system in contract.systems:
+        for day in list_extract_dates(landing_dir, contract, system):
+            try:
+                delivered = date.fromisoformat(day)
+            except ValueError:
+                continue  # refused at ingest
+            if today is None or delivered <= today:
+                dates.append(delivered)
     if _has_loaded_files(con):
-        loaded = con.execute(f"select max(extract_date) from {LOADED_FILES_TABLE}").fetchone()[0]
-        dates += [loaded] if loaded else []
+        loaded = con.execute(f"select distinct system, extract_date from {LOADED_FILES_TABLE}").fetchall()
+        dates += [day for system, day in loaded if (system, day.isoformat()) not in removed]
     return max(dates, default=None)
 
 
@@ -90,19 +118,34 @@ def _listed(days: list[date]) -> str:
 
 
 def check_freshness(
-    con: duckdb.DuckDBPyConnection, contract: Contract, entity: Entity, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    system: str,
+    landing_dir: Path,
+    *,
+    today: date | None = None,
+    loaded_this_build: list[str] | None = None,
+    require_new_delivery: bool = False,
+    removed: set[tuple[str, str]] = frozenset(),
 ) -> DeliveryCheck:
-    """Every expected extract of the entity arrived: up to the latest delivery of any system, no gaps."""
-    loaded = _loaded(con, entity)
-    expected_latest = latest_delivery_date(con, contract, landing_dir)
-    name = f"{entity.system}.{entity.name}"
+    """Every expected extract of the system arrived: up to the latest delivery of any system, no gaps,
+    and (with require_new_delivery) something new in this build. One message for the system."""
+    loaded = _loaded_days(con, system)
+    expected_latest = latest_delivery_date(con, contract, landing_dir, today, removed)
+    waiting = dates_without_manifest(landing_dir, contract, system)
+    waiting_text = (
+        "; files without a manifest (export not finished?): "
+        + ", ".join(f"{d} ({n} file(s))" for d, n in waiting.items())
+        if waiting
+        else ""
+    )
     if not loaded:
         if expected_latest is None:
-            return DeliveryCheck(True, f"{name}: nothing delivered yet by any system.", {"days_behind": 0})
+            return DeliveryCheck(True, f"{system}: nothing delivered yet by any system.", {"days_behind": 0})
         return DeliveryCheck(
             False,
-            f"{name}: no complete delivery loaded, while the latest delivery of any system is "
-            f"{expected_latest}. Deliver the {entity.system} extracts with their manifest.",
+            f"{system}: no complete delivery loaded, while the latest delivery of any system is "
+            f"{expected_latest}{waiting_text}. Deliver the {system} extracts with their manifest.",
             {"latest_loaded": "none", "latest_delivered_any_system": str(expected_latest)},
         )
     first, latest = min(loaded), max(loaded)
@@ -110,28 +153,37 @@ def check_freshness(
     all_days = [first + timedelta(days=i) for i in range((latest - first).days + 1)]
     gaps = [d for d in all_days if d not in loaded]
     missing_at_end = [latest + timedelta(days=i) for i in range(1, behind + 1)]
+    new = sorted(loaded_this_build or [])
     metadata = {
         "latest_loaded": str(latest),
         "latest_delivered_any_system": str(expected_latest or latest),
         "days_behind": behind,
         "gaps": len(gaps),
         "gap_dates": _listed(gaps) or "none",
+        "new_deliveries": len(new),
     }
     problems = []
     if behind:
         problems.append(
-            f"the latest complete {entity.system} delivery loaded is {latest}, but a system delivered "
-            f"{expected_latest}: missing {_listed(missing_at_end)}"
+            f"the latest complete {system} delivery loaded is {latest}, but a system delivered "
+            f"{expected_latest}: missing {_listed(missing_at_end)}{waiting_text}"
         )
     if gaps:
         problems.append(f"no delivery for {len(gaps)} day(s) in the daily sequence: {_listed(gaps)}")
+    if require_new_delivery and not new and not behind:
+        problems.append(
+            f"nothing new was delivered since the last build: the latest delivery loaded is {latest} "
+            f"(loaded {loaded[latest]:%Y-%m-%d %H:%M} UTC){waiting_text or ''}; the {system} export did "
+            "not arrive, so the published figures would be yesterday's. Check the export job. To rebuild "
+            "the marts from what is loaded, run `salesreview build --rebuild`"
+        )
     if not problems:
-        return DeliveryCheck(True, f"{name}: delivered every day from {first} to {latest}.", metadata)
+        return DeliveryCheck(True, f"{system}: delivered every day from {first} to {latest}.", metadata)
     return DeliveryCheck(
         False,
-        f"{name}: " + "; ".join(problems) + ". What to do: deliver the missing day(s) of the "
-        f"{entity.system} export with their manifest (header-only files if the source confirms nothing "
-        "changed that day); an incomplete delivery is listed in the ingest step's log.",
+        f"{system}: " + "; ".join(problems) + ". What to do: deliver the missing day(s) of the "
+        f"{system} export with their manifest (header-only files if the source confirms nothing "
+        "changed that day).",
         metadata,
     )
 

@@ -34,9 +34,11 @@ import hashlib
 import io
 import math
 import os
+import secrets
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from fractions import Fraction
@@ -45,6 +47,8 @@ from typing import Any
 
 import duckdb
 import yaml
+
+from pipelines.lib.safe_cells import neutralise_row, protect_cell
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_FILE = REPO_ROOT / "dbt_project" / "dbt_project.yml"
@@ -437,19 +441,49 @@ def _display(key: str, value: Any) -> str:
     return str(value)
 
 
+@contextmanager
+def _replaced_atomically(path: Path) -> Iterator[Path]:
+    """A new temporary file next to `path` to write; once written it replaces `path` (os.replace).
+
+    The file is never rewritten in place: a reader sees the old file or the new one, never half of one,
+    and a copy that shares the old file's inode (a hard-linked release of the site) keeps the old
+    content. The temporary file is hidden (its name starts with ".") and removed if writing fails; it is
+    created as open() would create it (mode 0o666 less the umask, not tempfile's 0o600).
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
-    """UTF-8 with BOM (Excel then opens the Chinese correctly), bilingual header, empty verdict columns."""
+    """UTF-8 with BOM (Excel then opens the Chinese correctly), bilingual header, empty verdict columns.
+
+    Text that a spreadsheet would take for a formula (a customer named "=HYPERLINK(...)") is written
+    with a leading ' (pipelines.lib.safe_cells). The file is replaced atomically.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.header for c in EXPORT_COLUMNS])
+    writer.writerow(neutralise_row(c.header for c in EXPORT_COLUMNS))
     for row in rows:
-        writer.writerow([_display(c.key, row.get(c.key)) for c in EXPORT_COLUMNS])
-    path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+        writer.writerow(neutralise_row(_display(c.key, row.get(c.key)) for c in EXPORT_COLUMNS))
+    data = buffer.getvalue().encode("utf-8-sig")
+    with _replaced_atomically(path) as temporary:
+        temporary.write_bytes(data)
     return path
 
 
 def write_xlsx(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
-    """One sheet with the records (verdict column as a drop-down) and one with instructions."""
+    """One sheet with the records (verdict column as a drop-down) and one with instructions.
+
+    Every text cell is a string cell, never a formula: a customer named "=HYPERLINK(...)" is shown as
+    that text, with Excel's quotePrefix flag (pipelines.lib.safe_cells). The file is replaced atomically.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -485,6 +519,8 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
                 cell.fill = fill
                 if column.key == "verified_at":
                     cell.number_format = "yyyy-mm-dd hh:mm"
+                elif column.key in ("note", "verified_by"):
+                    cell.number_format = "@"  # text: a note typed as "-..." or "=..." is not a formula
     verdict_letter = get_column_letter(1 + [c.key for c in EXPORT_COLUMNS].index("verdict"))
     if rows:
         choices = DataValidation(
@@ -502,7 +538,12 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     for line in INSTRUCTIONS:
         notes.append([line])
     notes.column_dimensions["A"].width = 110
-    workbook.save(path)
+    for worksheet in workbook.worksheets:
+        for cells in worksheet.iter_rows():
+            for cell in cells:
+                protect_cell(cell)
+    with _replaced_atomically(path) as temporary:
+        workbook.save(temporary)
     return path
 
 

@@ -16,7 +16,7 @@ import pytest
 from test_ingest import DAY1, DAY2, DAY3, PAYMENTS_DAY1, PAYMENTS_DAY2, deliver
 
 from pipelines.defs.ingest.assets import ingest_assets
-from pipelines.defs.resources import LandingResource, WarehouseResource
+from pipelines.defs.resources import LandingResource, ReleaseResource
 from pipelines.lib.ingest import ensure_ingest_tables
 from quality.contract import load_contract
 from quality.delivery_checks import (
@@ -183,17 +183,17 @@ def test_freshness_passes_when_every_day_up_to_the_latest_delivery_is_loaded(con
     start = date(2024, 3, 1)
     _loaded_files(con, "feedback", {start + timedelta(days=i): 1 for i in range(5)})  # Mar 1-5
     _manifest(tmp_path, "erp", date(2024, 3, 5))
-    check = check_freshness(con, CONTRACT, CONTRACT.entity("feedback"), tmp_path)
+    check = check_freshness(con, CONTRACT, "crm", tmp_path)
     assert check.passed, check.description
     assert check.metadata["days_behind"] == 0 and check.metadata["gaps"] == 0
 
 
 def test_freshness_fails_on_a_gap_and_on_a_system_behind_the_other(con, tmp_path):
-    # crm.feedback loaded Mar 1, 2, 4, 5 (Mar 3 missing); the ERP already delivered Mar 7 (even if that
+    # crm loaded Mar 1, 2, 4, 5 (Mar 3 missing); the ERP already delivered Mar 7 (even if that
     # delivery is not complete yet), so the CRM is 2 days behind: Mar 6 and 7 are missing.
     _loaded_files(con, "feedback", {date(2024, 3, d): 1 for d in (1, 2, 4, 5)})
     _manifest(tmp_path, "erp", date(2024, 3, 7))
-    check = check_freshness(con, CONTRACT, CONTRACT.entity("feedback"), tmp_path)
+    check = check_freshness(con, CONTRACT, "crm", tmp_path)
     assert not check.passed
     assert check.metadata["days_behind"] == 2
     assert check.metadata["gap_dates"] == "2024-03-03"
@@ -203,10 +203,37 @@ def test_freshness_fails_on_a_gap_and_on_a_system_behind_the_other(con, tmp_path
     assert "What to do" in check.description
 
 
+def test_freshness_ignores_a_manifest_dated_after_today(con, tmp_path):
+    # A misdated delivery (refused at ingest) must not make every other day look missing.
+    _loaded_files(con, "feedback", {date(2024, 3, d): 1 for d in (1, 2)})
+    _manifest(tmp_path, "erp", date(2025, 3, 2))
+    check = check_freshness(con, CONTRACT, "crm", tmp_path, today=date(2024, 3, 3))
+    assert check.passed, check.description
+
+
 def test_freshness_fails_when_nothing_was_loaded_but_a_system_delivered(con, tmp_path):
     _manifest(tmp_path, "crm", date(2024, 3, 7))
-    check = check_freshness(con, CONTRACT, CONTRACT.entity("payments"), tmp_path)
+    check = check_freshness(con, CONTRACT, "erp", tmp_path)
     assert not check.passed and "no complete delivery loaded" in check.description
+
+
+def test_a_night_without_a_new_delivery_fails_freshness_unless_it_is_a_rebuild(con, tmp_path):
+    _loaded_files(con, "feedback", {date(2024, 3, d): 1 for d in (1, 2)})
+    night = check_freshness(con, CONTRACT, "crm", tmp_path, loaded_this_build=[], require_new_delivery=True)
+    assert not night.passed
+    assert night.description.startswith(
+        "crm: nothing new was delivered since the last build: the latest delivery loaded is 2024-03-02 "
+        "(loaded 2024-01-01 00:00 UTC); the crm export did not arrive"
+    )
+    assert "salesreview build --rebuild" in night.description
+    rebuild = check_freshness(
+        con, CONTRACT, "crm", tmp_path, loaded_this_build=[], require_new_delivery=False
+    )
+    assert rebuild.passed
+    new_day = check_freshness(
+        con, CONTRACT, "crm", tmp_path, loaded_this_build=["2024-03-02"], require_new_delivery=True
+    )
+    assert new_day.passed
 
 
 def _weeks_of_counts(today_rows: int, usual: int = 100) -> dict[date, int]:
@@ -253,21 +280,23 @@ def test_completeness_needs_history_and_enough_rows(con):
 # --------------------------------------------------------------------------- the asset checks and blocking
 
 
-PAYMENTS = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw_erp", "payments"]))
+RAW_ERP = next(a for a in ingest_assets if dg.AssetKey(["raw_erp", "payments"]) in a.keys)
 
 
-@dg.asset(deps=[PAYMENTS.key])
+@dg.asset(deps=[dg.AssetKey(["raw_erp", "payments"])])
 def downstream() -> None:
     """Stands in for the dbt build: it must not run after a failed blocking check."""
 
 
 def _materialize(tmp_path: Path, landing: Path, archive: Path):
     resources = {
-        "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
+        "release": ReleaseResource(
+            warehouse_path=str(tmp_path / "warehouse.duckdb"), site_dir=str(tmp_path / "site")
+        ),
         "landing": LandingResource(landing_dir=str(landing), archive_dir=str(archive)),
     }
-    result = dg.materialize([PAYMENTS, downstream], resources=resources, raise_on_error=False)
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    result = dg.materialize([RAW_ERP, downstream], resources=resources, raise_on_error=False)
+    checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
     downstream_ran = bool(result.asset_materializations_for_node("downstream"))
     return result, checks, downstream_ran
 
@@ -280,18 +309,22 @@ def test_asset_checks_pass_on_a_good_delivery(tmp_path):
     result, checks, downstream_ran = _materialize(tmp_path, landing, archive)
 
     assert result.success and downstream_ran
-    assert {name: (c.passed, c.severity) for name, c in checks.items()} == {
+    payments = {name: (c.passed, c.severity) for (table, name), c in checks.items() if table == "payments"}
+    assert payments == {
         "contract": (True, dg.AssetCheckSeverity.ERROR),
-        "freshness": (True, dg.AssetCheckSeverity.ERROR),
         "completeness": (True, dg.AssetCheckSeverity.WARN),
     }
-    meta = {k: v.value for k, v in checks["contract"].metadata.items()}
-    assert (meta["files"], meta["rows"], meta["failures"]) == (2, 5, 0)  # 3 + 2 payments
-    assert {s.name: s.blocking for s in PAYMENTS.check_specs} == {
-        "contract": True,
-        "freshness": True,
-        "completeness": False,
+    log = {name: (c.passed, c.severity) for (table, name), c in checks.items() if table == "erp_deliveries"}
+    assert log == {
+        "delivery": (True, dg.AssetCheckSeverity.ERROR),
+        "freshness": (True, dg.AssetCheckSeverity.ERROR),
     }
+    assert (
+        checks[("erp_deliveries", "delivery")].description
+        == "2 new deliveries loaded, complete and meeting the contract."
+    )
+    meta = {k: v.value for k, v in checks[("payments", "contract")].metadata.items()}
+    assert (meta["files"], meta["rows"]) == (2, 5)  # 3 + 2 payments
 
 
 def test_failed_contract_check_blocks_downstream_and_loads_nothing(tmp_path):
@@ -302,17 +335,20 @@ def test_failed_contract_check_blocks_downstream_and_loads_nothing(tmp_path):
     result, checks, downstream_ran = _materialize(tmp_path, landing, archive)
 
     assert not result.success and not downstream_ran
-    contract = checks["contract"]
+    contract = checks[("payments", "contract")]
     assert not contract.passed
     meta = {k: v.value for k, v in contract.metadata.items()}
     assert (meta["files"], meta["rows"], meta["failures"]) == (2, 5, 1)
     assert "erp/payments/2024-03-02.csv" in contract.description
     assert "column payment_amount" in contract.description and "row 1 (line 2): 'abc'" in contract.description
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as check:
-        assert check.execute("select count(*) from raw_erp.payments").fetchone()[0] == 0
+    delivery = checks[("erp_deliveries", "delivery")]
+    assert not delivery.passed and delivery.description.startswith("erp: 1 new delivery refused (2024-03-02)")
+    # the other tables' checks did not run: their files were fine, but not loaded either
+    assert {table for table, _ in checks} == {"payments", "erp_deliveries"}
+    assert not (tmp_path / "warehouse.duckdb").exists(), "nothing was published"
 
 
-def test_failed_freshness_check_blocks_downstream_after_loading(tmp_path):
+def test_failed_freshness_check_blocks_downstream(tmp_path):
     landing, archive = tmp_path / "landing", tmp_path / "archive"
     deliver(landing, DAY1, {"payments": PAYMENTS_DAY1})
     deliver(landing, DAY2, {"payments": PAYMENTS_DAY2})
@@ -322,16 +358,17 @@ def test_failed_freshness_check_blocks_downstream_after_loading(tmp_path):
     result, checks, downstream_ran = _materialize(tmp_path, landing, archive)
 
     assert not result.success and not downstream_ran
-    assert checks["contract"].passed and not checks["freshness"].passed
-    assert "missing 2024-03-03" in checks["freshness"].description
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as check:
-        assert check.execute("select count(*) from raw_erp.payments").fetchone()[0] == 5  # days 1 and 2
+    freshness = checks[("erp_deliveries", "freshness")]
+    assert not freshness.passed
+    assert "missing 2024-03-03; files without a manifest (export not finished?): 2024-03-03 (5 file(s))" in (
+        freshness.description
+    )
 
 
-def test_every_ingest_asset_carries_the_three_checks():
+def test_every_ingest_step_carries_its_checks():
     for asset in ingest_assets:
-        assert {(s.name, s.blocking) for s in asset.check_specs} == {
-            ("contract", True),
-            ("freshness", True),
-            ("completeness", False),
-        }, asset.key
+        system = asset.node_def.name.removeprefix("raw_")
+        expected = {(f"{system}_deliveries", "delivery", True), (f"{system}_deliveries", "freshness", True)}
+        for entity in CONTRACT.entities_of(system):
+            expected |= {(entity.name, "contract", True), (entity.name, "completeness", False)}
+        assert {(s.asset_key.path[-1], s.name, s.blocking) for s in asset.check_specs} == expected

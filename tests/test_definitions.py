@@ -46,6 +46,56 @@ def test_graph_is_connected_from_every_extract_to_the_pack(dbt_manifest):
         assert dg.AssetKey([entity.raw_schema, entity.name]) in graph.get(staging).parent_keys
 
 
+def test_every_asset_of_the_nightly_build_comes_before_publishing(dbt_manifest):
+    """The night is published only after every step has passed: every other step makes an asset that
+    is upstream of release/published (a step not upstream could still be running, or failing, when it
+    publishes; Dagster skips a step when any step it depends on failed)."""
+    from pipelines.definitions import defs
+    from pipelines.defs.resources import PUBLISH_KEY
+
+    graph = defs.resolve_asset_graph()
+    ancestors, frontier = set(), [PUBLISH_KEY]
+    while frontier:
+        for parent in graph.get(frontier.pop()).parent_keys:
+            if parent not in ancestors and graph.has(parent):
+                ancestors.add(parent)
+                frontier.append(parent)
+    materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    step = {k: defs.get_assets_def(k).node_def.name for k in materializable}
+    assert {step[k] for k in materializable} - {step[k] for k in ancestors} == {step[PUBLISH_KEY]}
+
+
+def test_the_nightly_run_config_requires_a_new_delivery_unless_it_rebuilds():
+    from datetime import date
+
+    from pipelines.cli import nightly_run_config
+
+    night = nightly_run_config()
+    assert night["ops"] == {
+        "raw_crm": {"config": {"require_new_delivery": True}},
+        "raw_erp": {"config": {"require_new_delivery": True}},
+    }
+    as_of = nightly_run_config(date(2026, 11, 15), require_new_delivery=False)
+    assert as_of["ops"]["raw_crm"] == {"config": {"require_new_delivery": False}}
+    assert as_of["ops"]["sales_review_dbt_assets"] == {"config": {"as_of_date": "2026-11-15"}}
+
+
+def test_dbt_environment_points_dbt_at_the_release_and_restores_the_environment(monkeypatch):
+    import os
+    from pathlib import Path
+
+    from pipelines.lib.dbt_args import dbt_environment
+
+    monkeypatch.setenv("SRW_WAREHOUSE", "/published/warehouse.duckdb")
+    with dbt_environment(Path("/releases/building/warehouse.duckdb")):
+        assert os.environ["SRW_WAREHOUSE"] == "/releases/building/warehouse.duckdb"
+    assert os.environ["SRW_WAREHOUSE"] == "/published/warehouse.duckdb"
+    monkeypatch.delenv("SRW_WAREHOUSE")
+    with dbt_environment(Path("/releases/building/warehouse.duckdb")):
+        pass
+    assert "SRW_WAREHOUSE" not in os.environ
+
+
 def test_dbt_tests_are_asset_checks_and_job_and_schedule_exist(dbt_manifest):
     from pipelines.definitions import defs
 
@@ -61,7 +111,7 @@ def test_dbt_tests_are_asset_checks_and_job_and_schedule_exist(dbt_manifest):
 def test_phase_seconds_groups_steps_into_phases():
     from types import SimpleNamespace
 
-    from pipelines.cli import phase_seconds
+    from pipelines.lib.build_report import phase_seconds
 
     def success(step_key: str, ms: float):
         return SimpleNamespace(
@@ -71,12 +121,19 @@ def test_phase_seconds_groups_steps_into_phases():
         )
 
     events = [
-        success("raw_crm__reps", 1500),
-        success("raw_erp__payments", 500),
+        success("raw_crm", 1500),
+        success("raw_erp", 500),
         success("sales_review_dbt_assets", 12000),
         success("reports__weekly_pack", 3000),
         success("quality_reports__verification_sample", 250),
-        SimpleNamespace(event_type_value="STEP_START", step_key="raw_crm__reps", event_specific_data=None),
+        success("release__published", 100),
+        SimpleNamespace(event_type_value="STEP_START", step_key="raw_crm", event_specific_data=None),
     ]
-    # ingest = 1.5 + 0.5 s; dbt 12 s; packs 3 s; other steps by their asset's name
-    assert phase_seconds(events) == {"ingest": 2.0, "dbt": 12.0, "packs": 3.0, "verification_sample": 0.25}
+    # ingest = 1.5 + 0.5 s; dbt 12 s; packs 3 s; publish 0.1 s; other steps by their asset's name
+    assert phase_seconds(events) == {
+        "ingest": 2.0,
+        "dbt": 12.0,
+        "packs": 3.0,
+        "verification_sample": 0.25,
+        "publish": 0.1,
+    }

@@ -120,9 +120,13 @@ def test_site_index_links_a_pack_whose_figures_agree_with_the_warehouse(built):
         assert Decimal(re.findall(r'data-value="([^"]*)"', row)[1]) == region_actual, region
 
 
-def test_second_build_on_the_same_delivery_changes_nothing(built, salesreview):
+def test_a_second_night_on_the_same_delivery_says_nothing_new_arrived_and_changes_nothing(built, salesreview):
     root, rows, _ = built
     before = _query(root, "select count(*), max(_loaded_at) from raw_crm.opportunities")
+    release = (root / "releases" / "current").readlink()
     result = salesreview(["build"], root)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "crm: nothing new was delivered since the last build" in result.stdout
+    assert "erp: nothing new was delivered since the last build" in result.stdout
     assert _query(root, "select count(*), max(_loaded_at) from raw_crm.opportunities") == before
+    assert (root / "releases" / "current").readlink() == release

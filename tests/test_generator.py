@@ -19,7 +19,7 @@ from pipelines.generator.common import monday_of, next_workday, quarter_start
 from pipelines.generator.company import org_sizes
 from pipelines.generator.deliveries import format_value, snapshot_as_of, split_by_day
 from pipelines.generator.targets import quarter_mondays
-from pipelines.lib.landing import list_extract_dates, read_delivery
+from pipelines.lib.landing import file_problem, list_extract_dates, read_manifest
 from quality.contract import load_contract
 
 END = date(2026, 3, 31)
@@ -198,8 +198,11 @@ def test_every_day_has_every_file_and_a_complete_manifest(small):
     for system in CONTRACT.systems:
         assert list_extract_dates(landing, CONTRACT, system) == days_of_window()
         for day in days_of_window():
-            delivery = read_delivery(landing, CONTRACT, system, day)
-            assert delivery.is_complete, delivery.problems
+            manifest = read_manifest(landing, CONTRACT, system, day)
+            assert not manifest.problems, manifest.problems
+            assert [file_problem(landing, meta) for meta in manifest.files.values()] == [None] * len(
+                manifest.files
+            )
     rows_on_disk = {e.name: 0 for e in CONTRACT.entities}
     for by_entity in deliveries(landing).values():
         for name, rows in by_entity.items():

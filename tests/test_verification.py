@@ -472,17 +472,17 @@ def test_assets_write_the_sample_and_report_bad_verdict_files(tmp_path: Path) ->
     import dagster as dg
 
     from pipelines.defs.quality_reports import assets
-    from pipelines.defs.resources import LandingResource, SiteResource, WarehouseResource
+    from pipelines.defs.release.assets import published_release
+    from pipelines.defs.resources import LandingResource, ReleaseResource
 
     warehouse = build_records_warehouse(tmp_path / "warehouse.duckdb")
     resources = {
-        "warehouse": WarehouseResource(path=str(warehouse)),
+        "release": ReleaseResource(warehouse_path=str(warehouse), site_dir=str(tmp_path / "site")),
         "landing": LandingResource(
             landing_dir=str(tmp_path / "landing"), archive_dir=str(tmp_path / "archive")
         ),
-        "site": SiteResource(site_dir=str(tmp_path / "site")),
     }
-    sampled = dg.materialize([assets.verification_sample], resources=resources)
+    sampled = dg.materialize([assets.verification_sample, published_release], resources=resources)
     assert sampled.success
     folder = tmp_path / "site" / "verification" / "2026-W47"
     assert (folder / "verification_2026-W47_all.xlsx").is_file()
@@ -492,7 +492,7 @@ def test_assets_write_the_sample_and_report_bad_verdict_files(tmp_path: Path) ->
     (verdict_dir / "wrong.csv").write_text(
         "活动编号 Activity ID,核查结论 Verdict\nA201,maybe\n", encoding="utf-8"
     )
-    loaded = dg.materialize([assets.verification_verdicts], resources=resources)
+    loaded = dg.materialize([assets.verification_verdicts, published_release], resources=resources)
     assert loaded.success  # a manager's bad file does not stop the nightly build ...
     (check,) = loaded.get_asset_check_evaluations()
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN  # ... but is reported

@@ -2,23 +2,100 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from pipelines.lib import warehouse
+from pipelines.lib.build_report import RECOVERED_PREFIX  # log lines the build summary repeats
+from pipelines.lib.child_processes import BUILD_PID_VARIABLE
+from pipelines.lib.release import BuildLock, Release, ReleasePaths, holder, start_release
+from pipelines.lib.run_recovery import PID_TAG, reap_dead_runs
 from pipelines.lib.settings import Settings
 
+PUBLISH_KEY = dg.AssetKey(["release", "published"])
+COMMAND_VARIABLE = "SRW_COMMAND"  # what started the build, shown to a second build that finds it running
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file. One writer at a time: every writing asset uses the `duckdb_writer` pool."""
 
-    path: str
+class ReleaseResource(dg.ConfigurableResource):
+    """The night's release: a private copy of the published warehouse and site that this run's steps
+    write, made visible all at once by the `release/published` asset (pipelines/lib/release.py).
+
+    Setting it up takes the build lock (another build running: the run fails at once, saying which),
+    cleans up after a build that died (its unfinished release, its Dagster run still marked as
+    running) and copies the published warehouse and site. Tearing it down drops the copy unless it
+    was published, and lets go of the lock.
+    """
+
+    warehouse_path: str  # the published warehouse (readers open this)
+    site_dir: str  # the published site
+
+    _release: Release | None = PrivateAttr(default=None)
+    _lock: BuildLock | None = PrivateAttr(default=None)
+    _build_pid_before: str | None = PrivateAttr(default=None)
+
+    @property
+    def paths(self) -> ReleasePaths:
+        return ReleasePaths(Path(self.warehouse_path), Path(self.site_dir))
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run
+        run_id = run.run_id if run is not None else None
+        who = holder(os.environ.get(COMMAND_VARIABLE, "a Dagster run"), run_id)
+        self._lock, self._release, notes = start_release(self.paths, who, run_id)
+        # The children this run starts (dbt) die with this process; restored at teardown.
+        self._build_pid_before = os.environ.get(BUILD_PID_VARIABLE)
+        os.environ[BUILD_PID_VARIABLE] = str(os.getpid())
+        if context.instance is not None and run_id:
+            context.instance.add_run_tags(run_id, {PID_TAG: str(os.getpid())})
+            notes += reap_dead_runs(context.instance, current_run_id=run_id)
+        log = context.log
+        for note in notes:
+            if log:
+                log.warning(f"{RECOVERED_PREFIX}{note}")
+        if (
+            log
+            and run is not None
+            and run.asset_selection is not None
+            and PUBLISH_KEY not in run.asset_selection
+        ):
+            log.warning(
+                "this run does not include release/published: what it builds is discarded at the end "
+                "(run the nightly_build job, or add release/published, to publish)"
+            )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._build_pid_before is None:
+            os.environ.pop(BUILD_PID_VARIABLE, None)
+        else:
+            os.environ[BUILD_PID_VARIABLE] = self._build_pid_before
+        if self._release is not None:
+            self._release.discard()  # does nothing once published
+        if self._lock is not None:
+            self._lock.release()
+
+    @property
+    def release(self) -> Release:
+        if self._release is None:
+            raise RuntimeError("the release resource is used outside a run")
+        return self._release
+
+    @property
+    def build_warehouse_path(self) -> Path:
+        """The warehouse this run writes (inside the release being built)."""
+        return self.release.warehouse_path
+
+    @property
+    def build_site_dir(self) -> Path:
+        """The site this run writes (inside the release being built)."""
+        return self.release.site_dir
 
     @contextmanager
     def connect(self, read_only: bool = False):
-        with warehouse.connect(Path(self.path), read_only=read_only) as con:
+        with warehouse.connect(self.build_warehouse_path, read_only=read_only) as con:
             yield con
 
 
@@ -29,21 +106,13 @@ class LandingResource(dg.ConfigurableResource):
     archive_dir: str
 
 
-class SiteResource(dg.ConfigurableResource):
-    """The folder the review packs are published to as a static site."""
-
-    site_dir: str
-
-
-WRITER_POOL = "duckdb_writer"
-
-
 def default_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "release": ReleaseResource(
+            warehouse_path=str(settings.warehouse_path), site_dir=str(settings.site_dir)
+        ),
         "landing": LandingResource(
             landing_dir=str(settings.landing_dir), archive_dir=str(settings.archive_dir)
         ),
-        "site": SiteResource(site_dir=str(settings.site_dir)),
     }

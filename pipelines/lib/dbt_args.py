@@ -1,9 +1,15 @@
-"""dbt command lines, built by pure functions so they can be unit-tested."""
+"""dbt command lines and environment, built by plain functions so they can be unit-tested."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
+
+WAREHOUSE_VARIABLE = "SRW_WAREHOUSE"  # read by dbt_project/profiles.yml
 
 
 def dbt_vars(as_of_date: date | None = None) -> dict:
@@ -17,3 +23,18 @@ def dbt_build_args(as_of_date: date | None = None) -> list[str]:
     if variables:
         args += ["--vars", json.dumps(variables, sort_keys=True)]
     return args
+
+
+@contextmanager
+def dbt_environment(warehouse_path: Path) -> Iterator[None]:
+    """While dbt is started, point its profile at `warehouse_path` (dagster-dbt hands dbt a copy of
+    this process's environment); the environment is restored afterwards."""
+    before = os.environ.get(WAREHOUSE_VARIABLE)
+    os.environ[WAREHOUSE_VARIABLE] = str(warehouse_path)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[WAREHOUSE_VARIABLE]
+        else:
+            os.environ[WAREHOUSE_VARIABLE] = before

@@ -2,17 +2,22 @@
 
 A delivery is one system's extracts for one extract date. The exporter writes the CSV files,
 then the manifest last; a delivery counts as complete only when its manifest exists and every
-file it lists has the listed row count and SHA-256.
+file it lists has the listed SHA-256 (and, checked when the file is read, the listed row count).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from quality.contract import Contract
+
+# The csv module refuses fields over 128 KiB; the ingest, not the csv module, decides what is too long.
+csv.field_size_limit(2**31 - 1)
 
 
 def sha256_of(path: Path) -> str:
@@ -24,10 +29,9 @@ def sha256_of(path: Path) -> str:
 
 
 def count_csv_rows(path: Path) -> int:
-    """Data rows (header excluded). Counted with the csv module so quoted newlines count once."""
-    import csv
-
-    with open(path, encoding="utf-8", newline="") as f:
+    """Data rows (header excluded). Counted with the csv module so quoted newlines count once; bytes
+    that are not UTF-8 are counted too (the ingest says what is wrong with such a file)."""
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
         return max(sum(1 for _ in csv.reader(f)) - 1, 0)
 
 
@@ -48,40 +52,65 @@ def write_manifest(landing_dir: Path, contract: Contract, system: str, extract_d
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Manifest:
+    """A delivery's manifest as written by the exporter (its files are not checked here)."""
+
     system: str
     extract_date: str
-    manifest_path: Path
+    path: Path
     files: dict[str, dict]  # entity -> {"path", "rows", "sha256"}
-    problems: tuple[str, ...]  # empty when complete
-
-    @property
-    def is_complete(self) -> bool:
-        return not self.problems
+    problems: tuple[str, ...]  # the manifest itself is unusable or incomplete
 
 
-def read_delivery(landing_dir: Path, contract: Contract, system: str, extract_date: str) -> Delivery:
-    manifest_path = landing_dir / contract.manifest_path(system, extract_date)
-    if not manifest_path.exists():
-        return Delivery(system, extract_date, manifest_path, {}, (f"{manifest_path}: manifest missing",))
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    problems = []
+def read_manifest(landing_dir: Path, contract: Contract, system: str, extract_date: str) -> Manifest:
+    """Read one manifest; problems say what makes it unusable (not JSON, an entity missing, no date)."""
+    path = landing_dir / contract.manifest_path(system, extract_date)
+    relative = contract.manifest_path(system, extract_date)
+    try:
+        date.fromisoformat(extract_date)
+    except ValueError:
+        return Manifest(system, extract_date, path, {}, (f"{relative}: the name is not a date YYYY-MM-DD",))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+        for meta in files.values():
+            meta["path"], meta["sha256"], int(meta["rows"])  # noqa: B018 - each must be there
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"{relative}: not a readable manifest ({type(error).__name__}: {error})"
+        return Manifest(system, extract_date, path, {}, (problem,))
     expected = {e.name for e in contract.entities_of(system)}
-    missing = sorted(expected - set(manifest["files"]))
-    if missing:
-        problems.append(f"{manifest_path}: lists no file for {', '.join(missing)}")
-    for meta in manifest["files"].values():
-        path = landing_dir / meta["path"]
-        if not path.exists():
-            problems.append(f"{path}: listed in the manifest but not delivered")
-        elif sha256_of(path) != meta["sha256"]:
-            problems.append(
-                f"{path}: content differs from the manifest's SHA-256 (partial or changed upload)"
-            )
-    return Delivery(system, extract_date, manifest_path, manifest["files"], tuple(problems))
+    missing = sorted(expected - set(files))
+    problems = (f"{relative}: lists no file for {', '.join(missing)}",) if missing else ()
+    return Manifest(system, extract_date, path, files, problems)
+
+
+def file_problem(landing_dir: Path, meta: dict) -> str | None:
+    """Whether a file listed in a manifest is there with the listed content (None) or not (why)."""
+    path = landing_dir / meta["path"]
+    if not path.exists():
+        return f"{meta['path']}: listed in the manifest but not delivered"
+    actual = sha256_of(path)
+    if actual != meta["sha256"]:
+        return (
+            f"{meta['path']}: its SHA-256 is {actual[:12]}…, the manifest says {meta['sha256'][:12]}… "
+            "(the upload is partial, or the file changed after the manifest was written)"
+        )
+    return None
 
 
 def list_extract_dates(landing_dir: Path, contract: Contract, system: str) -> list[str]:
     """Extract dates with a manifest, oldest first."""
     folder = (landing_dir / contract.manifest_path(system, "X")).parent
     return sorted(p.stem for p in folder.glob("*.json"))
+
+
+def dates_without_manifest(landing_dir: Path, contract: Contract, system: str) -> dict[str, int]:
+    """Extract date -> files delivered for it whose manifest has not arrived (export still running?)."""
+    with_manifest = set(list_extract_dates(landing_dir, contract, system))
+    waiting: dict[str, int] = {}
+    for entity in contract.entities_of(system):
+        folder = (landing_dir / contract.file_path(system, entity.name, "X")).parent
+        for path in folder.glob("*.csv"):
+            if path.stem not in with_manifest:
+                waiting[path.stem] = waiting.get(path.stem, 0) + 1
+    return dict(sorted(waiting.items()))

@@ -1,14 +1,16 @@
 """dbt models, seeds and tests as Dagster assets and asset checks."""
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
-from pipelines.defs.resources import WRITER_POOL
-from pipelines.lib.dbt_args import dbt_build_args
+from pipelines.defs.resources import ReleaseResource
+from pipelines.lib.dbt_args import dbt_build_args, dbt_environment
+from pipelines.lib.ingest import first_extract_date
 
 
 class SalesReviewTranslator(DagsterDbtTranslator):
@@ -35,10 +37,24 @@ class DbtBuildConfig(dg.Config):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=SalesReviewTranslator(),
-    pool=WRITER_POOL,
 )
-def sales_review_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    from datetime import date
-
+def sales_review_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, release: ReleaseResource, config: DbtBuildConfig
+):
     as_of = date.fromisoformat(config.as_of_date) if config.as_of_date else None
-    yield from dbt.cli(dbt_build_args(as_of), context=context).stream()
+    if as_of is not None:
+        with release.connect(read_only=True) as con:
+            first = first_extract_date(con)
+        if first is None or as_of < first:
+            raise dg.Failure(
+                description=(
+                    f"no extract exists on or before {as_of}: "
+                    + (f"the first extract loaded is {first}. " if first else "nothing is loaded yet. ")
+                    + "Choose an as-of date on or after the first extract."
+                ),
+                allow_retries=False,
+            )
+    # dbt writes the warehouse of the release being built, not the published one.
+    with dbt_environment(release.build_warehouse_path):
+        invocation = dbt.cli(dbt_build_args(as_of), context=context)
+    yield from invocation.stream()

@@ -6,13 +6,15 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.lib.settings import REPO_ROOT
+from pipelines.lib.settings import Settings
 
-dbt_project = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+_project_dir = Settings.from_env().dbt_project_dir
+dbt_project = DbtProject(project_dir=_project_dir, profiles_dir=_project_dir)
 dbt_project.prepare_if_dev()
 
-# The dbt installed next to this Python, so builds work without an activated virtualenv.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt next to this Python (builds work without an activated virtualenv), started through a wrapper
+# that makes it die with the build (pipelines/lib/child_processes.py).
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "salesreview-dbt")
 
 
 def dbt_cli_resource() -> DbtCliResource:

@@ -1,77 +1,152 @@
-"""Ingest assets, built from the extract contract: one per entity, keyed raw_<system>/<entity>.
+"""Ingest assets, built from the extract contract: one step per source system, which loads the
+system's new deliveries all or nothing (pipelines.lib.ingest.ingest_system, where the logic and its
+tests live) into one asset per extract, raw_<system>/<entity>, plus raw_meta/<system>_deliveries, the
+system's delivery log.
 
-Each asset is a thin wrapper around pipelines.lib.ingest.ingest_entity (the logic and its tests
-live there). All of them write to DuckDB, so they share the one-writer pool.
-
-Each asset carries three asset checks, evaluated in the same step right after the load:
-- `contract` (blocking): the Great Expectations suite built from the contract, run on the files
-  loaded in this run (quality/expectations.py). When it fails, nothing of the entity is loaded, the
-  step fails with the message naming file, row, column and value, and the dbt build and the packs
-  downstream do not run: the marts and the site keep the previous good build.
-- `freshness` (blocking): every expected extract arrived (quality/delivery_checks.py).
-- `completeness` (warning, not blocking): today's row count against the trailing same-weekday average.
+Checks, evaluated in the same step:
+- `delivery` (blocking) on the delivery log: every new delivery is complete (its files match the
+  manifest), plausibly dated (not after today, not before the first delivery) and its files meet the
+  contract. Otherwise nothing of the system is loaded, every problem is listed once, and the build
+  stops before dbt: the published warehouse and site stay as they were.
+- `freshness` (blocking) on the delivery log: every expected day arrived, and the build brought
+  something new (quality/delivery_checks.py).
+- `contract` (blocking) on each raw table: its new files meet the contract (the problems of that
+  table's files, when the delivery is refused because of them).
+- `completeness` (warning) on each raw table: today's row count against the same-weekday average.
 """
 
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.defs.resources import WRITER_POOL, LandingResource, WarehouseResource
-from pipelines.lib.ingest import ExtractContractError, IngestReport, ingest_entity
+from pipelines.defs.resources import LandingResource, ReleaseResource
+from pipelines.lib.ingest import (
+    LOADED_FILES_TABLE,
+    DeliveryRefused,
+    SystemIngestReport,
+    ingest_system,
+    today_in_china,
+)
+from pipelines.lib.removals import pending_removals
 from quality.contract import Contract, Entity, load_contract
-from quality.delivery_checks import check_completeness, check_freshness
+from quality.delivery_checks import DeliveryCheck, check_completeness, check_freshness
 
+DELIVERY_CHECK = "delivery"
 CONTRACT_CHECK = "contract"
 FRESHNESS_CHECK = "freshness"
 COMPLETENESS_CHECK = "completeness"
-MAX_DESCRIPTION_CHARS = 4000
+MAX_DESCRIPTION_CHARS = 8000
 
 
-def check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    return [
+class IngestConfig(dg.Config):
+    # A nightly build must bring a new delivery from every system that delivered before; a deliberate
+    # rebuild of what is loaded (`salesreview build --rebuild`, `make run`, an as-of build) need not.
+    require_new_delivery: bool = True
+
+
+def deliveries_key(system: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw_meta", f"{system}_deliveries"])
+
+
+def raw_key(entity: Entity) -> dg.AssetKey:
+    return dg.AssetKey([entity.raw_schema, entity.name])
+
+
+def _check_specs(contract: Contract, system: str) -> list[dg.AssetCheckSpec]:
+    log = deliveries_key(system)
+    specs = [
         dg.AssetCheckSpec(
-            CONTRACT_CHECK,
-            asset=key,
+            DELIVERY_CHECK,
+            asset=log,
             blocking=True,
             description=(
-                "The new files meet the extract contract (quality/contract/extracts.yml), checked with the "
-                "Great Expectations suite built from it: required values, types, allowed values, patterns, "
-                "ranges, primary key unique within a file; plus header, fields per line and row counts. "
-                "On failure nothing of the entity is loaded and the marts are not rebuilt."
+                "Every new delivery is complete (each file matches the manifest's SHA-256), dated no later "
+                "than today and no earlier than the first delivery, and its files meet the extract contract. "
+                "Otherwise nothing of the system is loaded and the night is not published."
             ),
         ),
         dg.AssetCheckSpec(
             FRESHNESS_CHECK,
-            asset=key,
+            asset=log,
             blocking=True,
             description=(
-                "Every expected extract arrived: the latest complete delivery is the latest delivery date of "
-                "any system, with no missing day in between. On failure the marts are not rebuilt."
-            ),
-        ),
-        dg.AssetCheckSpec(
-            COMPLETENESS_CHECK,
-            asset=key,
-            blocking=False,
-            description=(
-                "Today's row count is not far below the trailing same-weekday average (a warning: the build "
-                "goes on)."
+                "Every expected day arrived: the latest delivery loaded is the latest of any system, no day "
+                "is missing, and the night brought a new delivery. Otherwise the night is not published."
             ),
         ),
     ]
+    for entity in contract.entities_of(system):
+        specs += [
+            dg.AssetCheckSpec(
+                CONTRACT_CHECK,
+                asset=raw_key(entity),
+                blocking=True,
+                description=(
+                    "The new files meet the extract contract (quality/contract/extracts.yml): readable UTF-8 "
+                    "CSV, header, fields per line, row count against the manifest, no control characters, "
+                    "then the Great Expectations suite built from it (required values, types, allowed "
+                    "values, patterns, ranges, primary key unique within a file)."
+                ),
+            ),
+            dg.AssetCheckSpec(
+                COMPLETENESS_CHECK,
+                asset=raw_key(entity),
+                blocking=False,
+                description=(
+                    "Today's row count is not far below the trailing same-weekday average (a warning: the "
+                    "build goes on)."
+                ),
+            ),
+        ]
+    return specs
 
 
-def _contract_result(key: dg.AssetKey, report: IngestReport | None, error: ExtractContractError | None):
-    if error is not None:
-        message = str(error)
-        if len(message) > MAX_DESCRIPTION_CHARS:
-            message = message[: MAX_DESCRIPTION_CHARS - 20] + "\n... (see the run log)"
-        return dg.AssetCheckResult(
-            asset_key=key,
+def _clip(text: str) -> str:
+    if len(text) <= MAX_DESCRIPTION_CHARS:
+        return text
+    return text[: MAX_DESCRIPTION_CHARS - 30] + "\n... (the rest is in the run log)"
+
+
+def _result(key: dg.AssetKey, name: str, check: DeliveryCheck, severity=dg.AssetCheckSeverity.ERROR):
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=name,
+        passed=check.passed,
+        severity=severity,
+        description=_clip(check.description),
+        metadata=check.metadata,
+    )
+
+
+def _refused_results(contract: Contract, system: str, refused: DeliveryRefused):
+    """Failed checks naming every problem once: the delivery's own problems on the delivery log, each
+    refused file's problems on its table."""
+    yield dg.AssetCheckResult(
+        asset_key=deliveries_key(system),
+        check_name=DELIVERY_CHECK,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=_clip(
+            refused.summary()
+            + (
+                "\n" + refused.describe_deliveries()
+                if refused.delivery_problems
+                else " The files' problems are in the contract checks of their tables."
+            )
+        ),
+        metadata={
+            "refused_dates": ", ".join(refused.refused_dates),
+            "delivery_problems": len(refused.delivery_problems),
+            "files_with_problems": sum(len(e.problem_counts) for e in refused.entity_errors.values()),
+        },
+    )
+    for name, error in refused.entity_errors.items():
+        yield dg.AssetCheckResult(
+            asset_key=raw_key(contract.entity(name)),
             check_name=CONTRACT_CHECK,
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=message,
+            description=_clip(str(error)),
             metadata={
                 "files": error.files_checked,
                 "rows": error.rows_checked,
@@ -81,111 +156,150 @@ def _contract_result(key: dg.AssetKey, report: IngestReport | None, error: Extra
                 ),
             },
         )
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name=CONTRACT_CHECK,
-        passed=True,
-        description=(
-            f"{report.files_loaded} new file(s), {report.rows_checked} row(s) meet the contract "
-            f"({report.expectations_checked} expectations)."
-            if report.files_loaded
-            else "No new files to check."
-        ),
-        metadata={
-            "files": report.files_loaded,
-            "rows": report.rows_checked,
-            "failures": 0,
-            "expectations": report.expectations_checked,
-        },
-    )
 
 
-def _delivery_results(con, contract: Contract, entity: Entity, key: dg.AssetKey, landing_dir: Path):
-    freshness = check_freshness(con, contract, entity, landing_dir)
-    completeness = check_completeness(con, entity)
-    return [
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name=FRESHNESS_CHECK,
-            passed=freshness.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=freshness.description,
-            metadata=freshness.metadata,
-        ),
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name=COMPLETENESS_CHECK,
-            passed=completeness.passed,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=completeness.description,
-            metadata=completeness.metadata,
-        ),
+def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
+    entities = contract.entities_of(system)
+    specs = [
+        dg.AssetSpec(
+            deliveries_key(system),
+            group_name=f"raw_{system}",
+            description=(
+                f"The {system} deliveries loaded: one row per extract file in {LOADED_FILES_TABLE} (date, "
+                "SHA-256, rows, archived original), with the delivery and freshness checks of the system."
+            ),
+            kinds={"duckdb"},
+            metadata={"dagster/table_name": LOADED_FILES_TABLE},
+        )
+    ]
+    specs += [
+        dg.AssetSpec(
+            raw_key(entity),
+            group_name=entity.raw_schema,
+            description=(
+                f"{entity.label_zh} - {entity.description} Raw text as delivered ({entity.load_mode} "
+                f"extract, primary key {', '.join(entity.primary_key)}), one row per file row, with lineage "
+                "columns."
+            ),
+            kinds={"duckdb"},
+            metadata={
+                "dagster/table_name": entity.raw_table,
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[
+                        dg.TableColumn(c.name, "varchar", description=c.description) for c in entity.columns
+                    ]
+                ),
+                "load_mode": entity.load_mode,
+                "primary_key": ", ".join(entity.primary_key),
+            },
+        )
+        for entity in entities
     ]
 
-
-def build_ingest_asset(contract: Contract, entity: Entity) -> dg.AssetsDefinition:
-    key = dg.AssetKey([entity.raw_schema, entity.name])
-
-    @dg.asset(
-        key=key,
-        group_name=entity.raw_schema,
-        description=(
-            f"{entity.label_zh} - {entity.description} Raw text as delivered ({entity.load_mode} extract, "
-            f"primary key {', '.join(entity.primary_key)}), one row per file row, with lineage columns."
-        ),
-        pool=WRITER_POOL,
-        kinds={"duckdb"},
-        metadata={
-            "dagster/table_name": entity.raw_table,
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(c.name, "varchar", description=c.description) for c in entity.columns]
-            ),
-            "load_mode": entity.load_mode,
-            "primary_key": ", ".join(entity.primary_key),
-        },
-        check_specs=check_specs(key),
-    )
-    def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
+    @dg.multi_asset(name=f"raw_{system}", specs=specs, check_specs=_check_specs(contract, system))
+    def ingest(
+        context: dg.AssetExecutionContext,
+        config: IngestConfig,
+        release: ReleaseResource,
+        landing: LandingResource,
+    ):
         landing_dir = Path(landing.landing_dir)
-        with warehouse.connect() as con:
+        today = today_in_china()
+        removals = pending_removals(release.paths)
+        with release.connect() as con:
             try:
-                report = ingest_entity(con, contract, entity.name, landing_dir, Path(landing.archive_dir))
-            except ExtractContractError as error:
-                # Record the failed checks, then fail the step: nothing was loaded, so the asset is not
-                # materialized, and the steps downstream (dbt, packs) are skipped.
-                yield _contract_result(key, None, error)
-                yield from _delivery_results(con, contract, entity, key, landing_dir)
-                raise
-            table_rows = con.execute(f"select count(*) from {entity.raw_table}").fetchone()[0]
-            delivery_results = _delivery_results(con, contract, entity, key, landing_dir)
-        for problem in report.incomplete_deliveries:
-            context.log.warning(f"skipped incomplete delivery (loads once complete): {problem}")
-        for result in delivery_results:
-            if not result.passed:
-                log = (
-                    context.log.error
-                    if result.severity == dg.AssetCheckSeverity.ERROR
-                    else context.log.warning
+                report = ingest_system(
+                    con,
+                    contract,
+                    system,
+                    landing_dir,
+                    Path(landing.archive_dir),
+                    today=today,
+                    removals=removals,
                 )
-                log(f"{result.check_name} check failed: {result.description}")
-        meta = report.to_metadata()
-        yield dg.MaterializeResult(
-            metadata={
-                **{k: v for k, v in meta.items() if k != "incomplete_deliveries"},
-                "dagster/row_count": table_rows,
-                "incomplete_deliveries": len(report.incomplete_deliveries),
-                "incomplete_delivery_problems": dg.MetadataValue.md(
-                    "\n".join(f"- {p}" for p in report.incomplete_deliveries) or "none"
-                ),
-            },
-            check_results=[_contract_result(key, report, None), *delivery_results],
-        )
+            except DeliveryRefused as refused:
+                yield from _refused_results(contract, system, refused)
+                raise dg.Failure(description=str(refused), allow_retries=False) from None
+            freshness = check_freshness(
+                con,
+                contract,
+                system,
+                landing_dir,
+                today=today,
+                loaded_this_build=report.deliveries_loaded,
+                require_new_delivery=config.require_new_delivery,
+                removed={(r.system, r.extract_date) for r in removals},
+            )
+            completeness = {e.name: check_completeness(con, e) for e in entities}
+            row_counts = {
+                e.name: con.execute(f"select count(*) from {e.raw_table}").fetchone()[0] for e in entities
+            }
+        for line in report.describe_waiting():
+            context.log.info(f"waiting: {line}")
+        if not freshness.passed:
+            yield _result(deliveries_key(system), FRESHNESS_CHECK, freshness)
+            raise dg.Failure(description=freshness.description, allow_retries=False)
+        yield _delivery_log_result(system, report, freshness)
+        for entity in entities:
+            entity_report = report.entities[entity.name]
+            yield dg.MaterializeResult(
+                asset_key=raw_key(entity),
+                metadata={**entity_report.to_metadata(), "dagster/row_count": row_counts[entity.name]},
+                check_results=[
+                    dg.AssetCheckResult(
+                        asset_key=raw_key(entity),
+                        check_name=CONTRACT_CHECK,
+                        passed=True,
+                        description=(
+                            f"{entity_report.files_loaded} new file(s), {entity_report.rows_checked} row(s) "
+                            f"meet the contract ({entity_report.expectations_checked} expectations)."
+                            if entity_report.files_loaded
+                            else "No new files to check."
+                        ),
+                        metadata={"files": entity_report.files_loaded, "rows": entity_report.rows_checked},
+                    ),
+                    _result(
+                        raw_key(entity),
+                        COMPLETENESS_CHECK,
+                        completeness[entity.name],
+                        dg.AssetCheckSeverity.WARN,
+                    ),
+                ],
+            )
 
     return ingest
 
 
+def _delivery_log_result(system: str, report: SystemIngestReport, freshness: DeliveryCheck):
+    loaded = report.deliveries_loaded
+    return dg.MaterializeResult(
+        asset_key=deliveries_key(system),
+        metadata={
+            "deliveries_loaded": len(loaded),
+            "first_loaded": loaded[0] if loaded else "none",
+            "last_loaded": loaded[-1] if loaded else "none",
+            "waiting": dg.MetadataValue.md("\n".join(f"- {w}" for w in report.describe_waiting()) or "none"),
+            "removed_on_request": ", ".join(report.removed) or "none",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                asset_key=deliveries_key(system),
+                check_name=DELIVERY_CHECK,
+                passed=True,
+                description=(
+                    f"{len(loaded)} new deliver{'y' if len(loaded) == 1 else 'ies'} loaded, complete and "
+                    "meeting the contract."
+                    if loaded
+                    else "No new delivery to load."
+                ),
+            ),
+            _result(deliveries_key(system), FRESHNESS_CHECK, freshness),
+        ],
+    )
+
+
 def build_ingest_assets(contract: Contract) -> list[dg.AssetsDefinition]:
-    return [build_ingest_asset(contract, entity) for entity in contract.entities]
+    return [build_ingest_asset(contract, system) for system in contract.systems]
 
 
 ingest_assets = build_ingest_assets(load_contract())

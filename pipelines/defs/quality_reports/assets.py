@@ -1,7 +1,7 @@
 """Weekly phone verification (004 §5.5.1): the sample files for managers and their returned verdicts.
 
-Thin wrappers around quality.verification (the logic and its tests live there). Both write to DuckDB,
-so both are in the one-writer pool.
+Thin wrappers around quality.verification (the logic and its tests live there). Both write to the
+warehouse and site of the release being built.
 
 Order in the nightly build: verdict files -> raw_manual.verification_verdicts -> dbt (verification
 models, marts.fct_data_accuracy) -> verification_sample (draws this week's sample from
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.defs.resources import WRITER_POOL, LandingResource, SiteResource, WarehouseResource
+from pipelines.defs.resources import LandingResource, ReleaseResource
 from quality import verification
 
 VERDICTS_KEY = dg.AssetKey(["raw_manual", "verification_verdicts"])  # = the dbt source, so dbt runs after
@@ -24,7 +24,6 @@ SITE_SUBDIR = "verification"  # inside the site: <site>/verification/<week_label
 @dg.asset(
     key=VERDICTS_KEY,
     group_name="quality_reports",
-    pool=WRITER_POOL,
     kinds={"duckdb", "csv", "excel"},
     description=(
         "核查结论: the verdicts managers returned on the weekly verification files (CSV or Excel, dropped "
@@ -42,10 +41,12 @@ SITE_SUBDIR = "verification"  # inside the site: <site>/verification/<week_label
     metadata={"dagster/table_name": verification.VERDICTS_TABLE},
 )
 def verification_verdicts(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
+    context: dg.AssetExecutionContext, release: ReleaseResource, landing: LandingResource
 ):
     folder = Path(landing.landing_dir) / VERDICT_FOLDER
-    report = verification.load_verdicts(Path(warehouse.path), folder, archive_dir=Path(landing.archive_dir))
+    report = verification.load_verdicts(
+        release.build_warehouse_path, folder, archive_dir=Path(landing.archive_dir)
+    )
     for problem in report.problems:
         context.log.warning(f"verdict file not loaded: {problem.describe()}")
     problems_md = "\n".join(f"- {p.describe()}" for p in report.problems) or "none"
@@ -73,7 +74,6 @@ class VerificationSampleConfig(dg.Config):
     key=SAMPLE_KEY,
     group_name="quality_reports",
     deps=[dg.AssetKey(["quality", "verification_records"]), dg.AssetKey(["marts", "warehouse_as_of"])],
-    pool=WRITER_POOL,
     kinds={"duckdb", "csv", "excel"},
     description=(
         "核查样本: this week's phone-verification sample per manager (stratum 1: a random 20%; stratum 2: "
@@ -84,17 +84,20 @@ class VerificationSampleConfig(dg.Config):
 )
 def verification_sample(
     context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    site: SiteResource,
+    release: ReleaseResource,
     config: VerificationSampleConfig,
 ) -> dg.MaterializeResult:
-    out_dir = Path(site.site_dir) / SITE_SUBDIR
-    paths = verification.write_verification_sample(Path(warehouse.path), out_dir, config.week_start or None)
+    out_dir = release.build_site_dir / SITE_SUBDIR
+    paths = verification.write_verification_sample(
+        release.build_warehouse_path, out_dir, config.week_start or None
+    )
     if not paths:
         context.log.info("no record to verify in the week: no sample issued")
+    # Where the files are once the release is published (they are written into the release first).
+    published = [Path(release.site_dir) / p.relative_to(release.build_site_dir) for p in paths]
     return dg.MaterializeResult(
         metadata={
-            "files": dg.MetadataValue.json([str(p) for p in paths]),
-            "folder": dg.MetadataValue.path(str(paths[0].parent if paths else out_dir)),
+            "files": dg.MetadataValue.json([str(p) for p in published]),
+            "folder": dg.MetadataValue.path(str(published[0].parent if published else release.site_dir)),
         }
     )

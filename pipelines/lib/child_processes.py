@@ -1,0 +1,51 @@
+"""No child process outlives its build.
+
+A build that is killed (kill -9, OOM killer, a reboot of the runner) cannot clean up after itself, and
+its children are re-parented and keep running: a `dbt build` goes on writing for minutes. Linux can
+send a child a signal when its parent dies (prctl PR_SET_PDEATHSIG); children that we start set it on
+themselves before doing anything else:
+- dbt is started through `salesreview-dbt`, which sets it and then becomes dbt (exec keeps it);
+- the packs' Jupyter kernel already exits when its parent changes (ipykernel's parent poller);
+- Quarto, when installed, is started with `preexec_fn=die_with_parent`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+BUILD_PID_VARIABLE = "SRW_BUILD_PID"  # set by the build for its children
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send `sig` to this process when its parent exits (Linux; a no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    # The build may have died before prctl took effect: then we were re-parented already.
+    build = os.environ.get(BUILD_PID_VARIABLE)
+    if build and os.getppid() != int(build) and not _alive(int(build)):
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def dbt_main() -> None:
+    """`salesreview-dbt ARGS`: dbt ARGS, killed when the process that started it dies."""
+    die_with_parent()
+    dbt = Path(sys.executable).with_name("dbt")
+    os.execv(dbt, [str(dbt), *sys.argv[1:]])
