@@ -73,9 +73,12 @@ def copy_delivery_day(source: Path, landing: Path, day: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_company(tmp_path_factory, salesreview, dbt_manifest) -> tuple[Path, Path]:
+def built_company(
+    tmp_path_factory, salesreview, dbt_manifest
+) -> tuple[Path, Path, subprocess.CompletedProcess]:
     """A small company (scale 0.05) whose 60 daily deliveries up to 2026-11-19 are built and published,
-    and its generated next days waiting in `source`. Copy it (copy_company) before changing it."""
+    its generated next days waiting in `source`, and what the build printed. Read it, or take the
+    `company` fixture (a copy) to change it."""
     root = tmp_path_factory.mktemp("company")
     source = root.parent / f"{root.name}-source"
     from pipelines.generator import generate
@@ -91,13 +94,13 @@ def built_company(tmp_path_factory, salesreview, dbt_manifest) -> tuple[Path, Pa
         copy_delivery_day(source, root / "landing", (BASELINE_END - timedelta(days=offset)).isoformat())
     result = salesreview(["build"], root)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return root, source
+    return root, source, result
 
 
 @pytest.fixture
 def company(built_company, tmp_path) -> tuple[Path, Path]:
     """A private copy of the built company (links inside it are relative, so the copy works)."""
-    root, source = built_company
+    root, source, _ = built_company
     copy = tmp_path / "company"
     shutil.copytree(root, copy, symlinks=True)
     return copy, source

@@ -1,4 +1,5 @@
-"""The whole nightly build on a small generated company: landing files -> Dagster -> DuckDB -> dbt -> pack.
+"""The whole nightly build on a small generated company (tests/conftest.py: 60 daily deliveries up to
+Thursday 2026-11-19): landing files -> Dagster -> DuckDB -> dbt -> pack -> published.
 
 Figures are checked against an independent computation straight from the landing CSV files.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.generator import generate
+from pipelines.lib.landing import count_csv_rows
 from quality.contract import load_contract
 
 pytestmark = pytest.mark.e2e
@@ -24,12 +25,12 @@ WON_STAGE = "签约成交"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, salesreview):
-    root = tmp_path_factory.mktemp("e2e")
-    rows = generate(root / "landing", scale=0.05, seed=7, end_date=date(2026, 11, 22), days=120)
-    for args in (["prepare"], ["build"]):
-        result = salesreview(args, root)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+def built(built_company):
+    root, _, result = built_company
+    rows = {
+        e.name: sum(count_csv_rows(p) for p in (root / "landing" / e.system / e.name).glob("*.csv"))
+        for e in load_contract().entities
+    }
     return root, rows, result
 
 
@@ -53,7 +54,7 @@ def test_every_generated_row_reached_its_raw_table(built):
         (n,) = _query(root, f"select count(*) from {entity.raw_table}")[0]
         assert n == rows[entity.name], entity.name
     (files,) = _query(root, "select count(*) from raw_meta.loaded_files")[0]
-    assert files == 13 * 120
+    assert files == 13 * 60
 
 
 def _won_amount_by_week_from_landing(landing: Path) -> dict[date, Decimal]:
@@ -96,8 +97,8 @@ def test_site_index_links_a_pack_whose_figures_agree_with_the_warehouse(built):
     (as_of, week_start) = _query(
         root, "select as_of_date, latest_complete_week_start_date from marts.warehouse_as_of"
     )[0]
-    assert as_of == date(2026, 11, 22)  # the last generated delivery
-    assert week_start == date(2026, 11, 16)  # its Sunday was delivered: the week is complete
+    assert as_of == date(2026, 11, 19)  # the last delivery, a Thursday
+    assert week_start == date(2026, 11, 9)  # the week of 11-16 is not complete yet
     ((label, target, actual, gap),) = _query(
         root,
         "select week_label, target_amount, actual_amount, gap_amount from marts.fct_attainment_weekly "
@@ -120,8 +121,10 @@ def test_site_index_links_a_pack_whose_figures_agree_with_the_warehouse(built):
         assert Decimal(re.findall(r'data-value="([^"]*)"', row)[1]) == region_actual, region
 
 
-def test_a_second_night_on_the_same_delivery_says_nothing_new_arrived_and_changes_nothing(built, salesreview):
-    root, rows, _ = built
+def test_a_second_night_on_the_same_delivery_says_nothing_new_arrived_and_changes_nothing(
+    company, salesreview
+):
+    root, _ = company
     before = _query(root, "select count(*), max(_loaded_at) from raw_crm.opportunities")
     release = (root / "releases" / "current").readlink()
     result = salesreview(["build"], root)

@@ -56,6 +56,12 @@ class ReleaseResource(dg.ConfigurableResource):
         for note in notes:
             if log:
                 log.warning(f"{RECOVERED_PREFIX}{note}")
+        if log:
+            copied = self._release.copied_bytes / 2**20
+            log.info(
+                f"release: copied the published warehouse and site ({copied:.1f} MB) into "
+                f"{self.paths.building_dir} in {self._release.copy_seconds:.2f} s"
+            )
         if (
             log
             and run is not None

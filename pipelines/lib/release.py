@@ -198,6 +198,8 @@ class Release:
         self.paths = paths
         self.run_id = run_id
         self.published: Path | None = None
+        self.copied_bytes = 0  # what begin() copied from the published release, and how long it took
+        self.copy_seconds = 0.0
 
     @property
     def warehouse_path(self) -> Path:
@@ -211,6 +213,7 @@ class Release:
     def begin(cls, paths: ReleasePaths, run_id: str | None) -> Release:
         """Copy the published warehouse and site into building/. The caller holds the build lock."""
         release = cls(paths, run_id)
+        started = time.perf_counter()
         building = paths.building_dir
         if building.exists():
             raise RuntimeError(f"{building} exists: recover() removes what a dead build left first")
@@ -224,6 +227,8 @@ class Release:
             shutil.copytree(paths.site_dir, release.site_dir, symlinks=True)
         else:
             release.site_dir.mkdir()
+        release.copy_seconds = time.perf_counter() - started
+        release.copied_bytes = sum(p.stat().st_size for p in building.rglob("*") if p.is_file())
         return release
 
     def publish(self, info: dict | None = None) -> Path:
