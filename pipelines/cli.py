@@ -205,11 +205,7 @@ def _cmd_remove_day(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     paths = settings.release_paths
     lock = BuildLock(paths.lock_path)
-    try:
-        lock.acquire(holder("salesreview remove-day"))
-    except BuildRunning as running:
-        print(running, file=sys.stderr)
-        return EXIT_BUILD_RUNNING
+    lock.acquire(holder("salesreview remove-day"))
     try:
         request = request_removal(
             paths,
@@ -384,7 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_contract_docs)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BuildRunning as running:  # a command that writes the warehouse found a build running
+        print(running, file=sys.stderr)
+        return EXIT_BUILD_RUNNING
 
 
 if __name__ == "__main__":

@@ -162,28 +162,35 @@ def check_freshness(
         "gap_dates": _listed(gaps) or "none",
         "new_deliveries": len(new),
     }
-    problems = []
+    problems, what_to_do = [], []
+    deliver_missing = (
+        f"deliver the missing day(s) of the {system} export with their manifest (header-only files if the "
+        "source confirms nothing changed that day)"
+    )
     if behind:
         problems.append(
             f"the latest complete {system} delivery loaded is {latest}, but a system delivered "
             f"{expected_latest}: missing {_listed(missing_at_end)}{waiting_text}"
         )
+        what_to_do.append(deliver_missing)
     if gaps:
         problems.append(f"no delivery for {len(gaps)} day(s) in the daily sequence: {_listed(gaps)}")
+        what_to_do.append(deliver_missing)
     if require_new_delivery and not new and not behind:
         problems.append(
             f"nothing new was delivered since the last build: the latest delivery loaded is {latest} "
-            f"(loaded {loaded[latest]:%Y-%m-%d %H:%M} UTC){waiting_text or ''}; the {system} export did "
-            "not arrive, so the published figures would be yesterday's. Check the export job. To rebuild "
-            "the marts from what is loaded, run `salesreview build --rebuild`"
+            f"(loaded {loaded[latest]:%Y-%m-%d %H:%M} UTC){waiting_text}; the {system} export did not "
+            "arrive, so the published figures would be those of the last night"
+        )
+        what_to_do.append(
+            f"check the {system} export job and deliver its files with their manifest; to rebuild the marts "
+            "from what is loaded, run `salesreview build --rebuild`"
         )
     if not problems:
         return DeliveryCheck(True, f"{system}: delivered every day from {first} to {latest}.", metadata)
     return DeliveryCheck(
         False,
-        f"{system}: " + "; ".join(problems) + ". What to do: deliver the missing day(s) of the "
-        f"{system} export with their manifest (header-only files if the source confirms nothing "
-        "changed that day).",
+        f"{system}: " + "; ".join(problems) + ". What to do: " + "; ".join(dict.fromkeys(what_to_do)) + ".",
         metadata,
     )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
 import signal
@@ -29,6 +28,7 @@ from conftest import REPO_ROOT, copy_delivery_day, isolated_env
 from openpyxl import Workbook, load_workbook
 
 from pipelines.lib.landing import write_manifest
+from pipelines.lib.release import running_build
 from quality.contract import load_contract
 
 pytestmark = pytest.mark.e2e
@@ -441,4 +441,4 @@ def test_sigterm_ends_a_build_cleanly(company):
     assert not any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in tree)
     assert published(root) == before
     assert not (root / "releases" / "building").exists()
-    assert os.path.exists(root / "releases" / "build.lock")
+    assert running_build(root / "releases" / "build.lock") is None, "the lock is free again"

@@ -83,7 +83,7 @@ def _unexpected(step: str, error) -> str:
     while getattr(cause, "cause", None) is not None:  # the user code's own exception, not Dagster's wrapper
         cause = cause.cause
     message = _failure(cause.message)
-    if message.startswith("dbt build failed"):
+    if message.startswith("dbt build failed") or cause.cls_name == "BuildRunning":
         return message
     return f"{step}: unexpected error {cause.cls_name}: {_first_lines(message)}"
 

@@ -241,33 +241,32 @@ def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
             raise dg.Failure(description=freshness.description, allow_retries=False)
         yield _delivery_log_result(system, report, freshness)
         for entity in entities:
-            entity_report = report.entities[entity.name]
-            yield dg.MaterializeResult(
-                asset_key=raw_key(entity),
-                metadata={**entity_report.to_metadata(), "dagster/row_count": row_counts[entity.name]},
-                check_results=[
-                    dg.AssetCheckResult(
-                        asset_key=raw_key(entity),
-                        check_name=CONTRACT_CHECK,
-                        passed=True,
-                        description=(
-                            f"{entity_report.files_loaded} new file(s), {entity_report.rows_checked} row(s) "
-                            f"meet the contract ({entity_report.expectations_checked} expectations)."
-                            if entity_report.files_loaded
-                            else "No new files to check."
-                        ),
-                        metadata={"files": entity_report.files_loaded, "rows": entity_report.rows_checked},
-                    ),
-                    _result(
-                        raw_key(entity),
-                        COMPLETENESS_CHECK,
-                        completeness[entity.name],
-                        dg.AssetCheckSeverity.WARN,
-                    ),
-                ],
-            )
+            yield _table_result(entity, report, row_counts[entity.name], completeness[entity.name])
 
     return ingest
+
+
+def _table_result(entity: Entity, report: SystemIngestReport, row_count: int, completeness: DeliveryCheck):
+    loaded = report.entities[entity.name]
+    return dg.MaterializeResult(
+        asset_key=raw_key(entity),
+        metadata={**loaded.to_metadata(), "dagster/row_count": row_count},
+        check_results=[
+            dg.AssetCheckResult(
+                asset_key=raw_key(entity),
+                check_name=CONTRACT_CHECK,
+                passed=True,
+                description=(
+                    f"{loaded.files_loaded} new file(s), {loaded.rows_checked} row(s) meet the contract "
+                    f"({loaded.expectations_checked} expectations)."
+                    if loaded.files_loaded
+                    else "No new files to check."
+                ),
+                metadata={"files": loaded.files_loaded, "rows": loaded.rows_checked},
+            ),
+            _result(raw_key(entity), COMPLETENESS_CHECK, completeness, dg.AssetCheckSeverity.WARN),
+        ],
+    )
 
 
 def _delivery_log_result(system: str, report: SystemIngestReport, freshness: DeliveryCheck):
