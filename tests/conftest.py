@@ -18,13 +18,19 @@ BASELINE_DAYS = 60
 EXTRA_DAYS = 3  # delivered by the tests: 2026-11-20 (Friday) to 2026-11-22 (Sunday: a new complete week)
 
 
-@pytest.fixture(scope="session")
-def dbt_manifest() -> Path:
-    """dbt's manifest, which the Dagster definitions read; prepared once per test session."""
+def pytest_configure(config) -> None:
+    """dbt's manifest, which the Dagster definitions read when they are imported (test modules import
+    them): prepared once per session, before collection, so a fresh clone's tests find it."""
     from pipelines.cli import prepare_dbt
-    from pipelines.defs.dbt.project import dbt_project
 
     prepare_dbt()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """The dbt manifest prepared for this session (see pytest_configure)."""
+    from pipelines.defs.dbt.project import dbt_project
+
     return dbt_project.manifest_path
 
 
