@@ -1,12 +1,15 @@
-"""Render the review-pack site: the weekly pack for one week, then the index of all packs.
+"""Render the review-pack site: for one week and one quarter, a pack per audience (the company and each
+region) and language (zh-CN, en), then the index with the latest packs and the archive.
 
-With the Quarto CLI on PATH the .qmd files are rendered by `quarto render -P key:value`.
-Without it (CI, this machine: no registry ships Quarto) a fallback built on Jupyter's libraries
-renders the same documents: jupytext's R Markdown reader turns the .qmd into a notebook,
-papermill injects the parameters and executes it, nbconvert exports the outputs as HTML.
+The packs are Quarto documents (weekly_pack.qmd, quarterly_pack.qmd, index.qmd). With the Quarto CLI
+on PATH they are rendered by `quarto render -P key:value`. Without it (no registry ships Quarto) the
+built-in renderer runs the same documents with the same parameters: it executes the `{python}` chunks
+in-process (every chunk of these documents prints Markdown headings and raw HTML blocks, `output:
+asis`), turns the Markdown into HTML and puts it in the site's page shell. No Jupyter kernel is started,
+so a pack takes a fraction of a second, and the documents are spread over the machine's cores.
 
-Everything is rendered into a temporary directory next to the site first and moved into place
-only when every document succeeded, so a failed render never leaves a half-written site.
+Everything is written into a staging folder next to the site first and moved into place only when every
+document succeeded, so a failed render never leaves a half-written site.
 
     python -m reports.renderer --warehouse build/warehouse.duckdb --site build/site [--week 2026-11-16]
 """
@@ -14,7 +17,9 @@ only when every document succeeded, so a failed render never leaves a half-writt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
+import io
 import logging
 import os
 import re
@@ -24,22 +29,24 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from reports import packlib
+from reports import i18n
+from reports.components import RAW_HTML_CLOSE, RAW_HTML_OPEN
+from reports.context import Audience, PackDataError, Period, as_of_date, connect_readonly
 
 REPORTS_DIR = Path(__file__).resolve().parent
-PACK_QMD = "weekly_pack.qmd"
-INDEX_QMD = "index.qmd"
 STYLESHEET = "styles.css"
-PACKS_SUBDIR = "weekly"
-KERNEL_NAME = "python3"  # the virtualenv's ipykernel; jupyter_client starts it with sys.executable
-PACK_FILE_PATTERN = re.compile(r"^\d{4}-W\d{2}\.html$")
+DOCUMENTS = {"week": "weekly_pack.qmd", "quarter": "quarterly_pack.qmd"}
+FOLDERS = {"week": "weekly", "quarter": "quarterly"}
+INDEX_QMD = "index.qmd"
+PAGE_NAME = re.compile(r"^(?P<audience>[a-z0-9-]+)\.(?P<lang>zh-CN|en)\.html$")
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +62,22 @@ class Chunk:
 
 
 @dataclass(frozen=True)
-class RenderedPage:
+class Page:
+    """One document to render: which .qmd, with which parameters, to which page of the site."""
+
+    document: str  # file name in reports/
+    parameters: dict[str, str]
     relative_path: Path  # inside the site
-    seconds: float
+    title: str
+    lang: str
+    other_language: Path | None = None  # the same pack in the other language, inside the site
+    tables_dir: Path | None = None  # inside the staging site
 
 
 # ---------------------------------------------------------------- .qmd reading (pure)
 
-
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\Z", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_CHUNK = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 
 
 def chunk_options(source: str) -> dict[str, Any]:
@@ -79,32 +93,35 @@ def chunk_options(source: str) -> dict[str, Any]:
     return options if isinstance(options, dict) else {}
 
 
-def read_qmd(path: Path) -> tuple[dict[str, Any], Any]:
-    """(front matter, notebook) of a .qmd, using jupytext's R Markdown reader.
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "markdown" or "code"
+    text: str
+    line: int  # 1-based line of the block's first line in the .qmd
+    options: dict[str, Any] = field(default_factory=dict)
 
-    The YAML header (jupytext's first raw cell) is removed and returned as a dict; each code
-    chunk gets its `#|` options as cell metadata, and `tags` become notebook tags (papermill
-    finds the `parameters` cell by its tag).
-    """
-    import jupytext
 
-    notebook = jupytext.reads(path.read_text(encoding="utf-8"), fmt="Rmd")
+def read_qmd(text: str) -> tuple[dict[str, Any], list[Block]]:
+    """(front matter, blocks): the Markdown between chunks and the `{python}` chunks, in order."""
     front_matter: dict[str, Any] = {}
-    if notebook.cells and notebook.cells[0].cell_type == "raw":
-        match = _FRONT_MATTER.match(notebook.cells[0].source.strip() + "\n")
-        if match:
-            front_matter = yaml.safe_load(match.group(1)) or {}
-            notebook.cells = notebook.cells[1:]
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        options = chunk_options(cell.source)
-        cell.metadata["quarto"] = options
-        tags = options.get("tags") or []
-        cell.metadata["tags"] = [tags] if isinstance(tags, str) else list(tags)
-    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    return front_matter, notebook
+    offset = 0
+    match = _FRONT_MATTER.match(text)
+    if match:
+        front_matter = yaml.safe_load(match.group(1)) or {}
+        offset = match.end()
+    blocks, position = [], offset
+    for chunk in _CHUNK.finditer(text, offset):
+        if text[position : chunk.start()].strip():
+            blocks.append(
+                Block("markdown", text[position : chunk.start()], text.count("\n", 0, position) + 1)
+            )
+        source = chunk.group(1)
+        line = text.count("\n", 0, chunk.start(1)) + 1
+        blocks.append(Block("code", source, line, chunk_options(source)))
+        position = chunk.end()
+    if text[position:].strip():
+        blocks.append(Block("markdown", text[position:], text.count("\n", 0, position) + 1))
+    return front_matter, blocks
 
 
 def locate_chunk(qmd_text: str, cell_source: str) -> Chunk:
@@ -115,197 +132,189 @@ def locate_chunk(qmd_text: str, cell_source: str) -> Chunk:
     return Chunk(label=str(label) if label is not None else None, line=line)
 
 
-def quarto_option(front_matter: Mapping[str, Any], project: Mapping[str, Any], key: str) -> Any:
-    """An execute/html option looked up as Quarto does: the document first, then _quarto.yml."""
-    for config in (front_matter, project):
-        html_format = (config.get("format") or {}).get("html") or {}
-        for section in (config.get("execute") or {}, html_format):
-            if isinstance(section, dict) and section.get(key) is not None:
-                return section[key]
-    return None
-
-
 def read_project(reports_dir: Path) -> dict[str, Any]:
     return yaml.safe_load((reports_dir / "_quarto.yml").read_text(encoding="utf-8")) or {}
 
 
-# ---------------------------------------------------------------- fallback renderer
+# ---------------------------------------------------------------- built-in renderer
 
 
-def _drop_hidden_output(notebook: Any, hide_warnings: bool) -> None:
-    """Apply the Quarto cell options the fallback honours: include, output and warning."""
-    kept = []
-    for cell in notebook.cells:
-        options = cell.metadata.get("quarto", {}) if cell.cell_type == "code" else {}
-        if options.get("include") is False:
-            continue
-        if cell.cell_type == "code":
-            if options.get("output") is False:
-                cell.outputs = []
-            elif options.get("warning", not hide_warnings) is False:
-                cell.outputs = [
-                    o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
-                ]
-        kept.append(cell)
-    notebook.cells = kept
-
-
-def _execute(qmd_path: Path, notebook: Any, parameters: Mapping[str, Any]) -> Any:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
+def execute(qmd_path: Path, parameters: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Run the document's chunks in one namespace, the parameters injected after its `parameters`
+    chunk (as Quarto and papermill do). Returns (front matter, the page's Markdown)."""
+    text = qmd_path.read_text(encoding="utf-8")
+    front_matter, blocks = read_qmd(text)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    out: list[str] = []
+    cwd = os.getcwd()
+    os.chdir(qmd_path.parent)
     try:
-        return papermill.execute_notebook(
-            notebook,
-            None,
-            parameters=dict(parameters),
-            kernel_name=KERNEL_NAME,
-            cwd=str(qmd_path.parent),
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-        )
-    except PapermillExecutionError as exc:
-        chunk = locate_chunk(qmd_path.read_text(encoding="utf-8"), exc.source)
-        where = f"chunk '{chunk.label}'" if chunk.label else "an unlabelled chunk"
-        if chunk.line is not None:
-            where += f" at line {chunk.line}"
-        raise RenderError(f"{qmd_path}: {where} raised {exc.ename}: {exc.evalue}") from exc
+        for block in blocks:
+            if block.kind == "markdown":
+                out.append(block.text)
+                continue
+            output = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(output):
+                    exec(compile(block.text, f"{qmd_path.name}:{block.line}", "exec"), namespace)
+            except Exception as exc:
+                label = block.options.get("label")
+                where = f"chunk '{label}'" if label else "an unlabelled chunk"
+                raise RenderError(
+                    f"{qmd_path}: {where} at line {block.line} raised {type(exc).__name__}: {exc}"
+                ) from exc
+            if "parameters" in (block.options.get("tags") or []):
+                namespace.update(parameters)
+            if block.options.get("include") is False or block.options.get("output") is False:
+                continue
+            if block.options.get("output") == "asis":
+                out.append(output.getvalue())
+            elif output.getvalue():
+                out.append(f"{RAW_HTML_OPEN}\n<pre>{html.escape(output.getvalue())}</pre>\n{RAW_HTML_CLOSE}")
+    finally:
+        os.chdir(cwd)
+    return front_matter, "\n\n".join(out)
 
 
-def _export_body(notebook: Any) -> str:
-    """Cell outputs as HTML fragments: nbconvert's bare 'basic' template, no code, no prompts."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        template_name="basic", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(notebook)
-    # The basic template loads nothing from CDNs, but drop any script a cell output might carry:
-    # the pack must look right offline and needs no JavaScript.
-    return re.sub(r"<script\b.*?</script>", "", body, flags=re.DOTALL | re.IGNORECASE)
+_RAW = re.compile(
+    re.escape(RAW_HTML_OPEN) + r"\n(.*?)\n" + re.escape(RAW_HTML_CLOSE) + r"$", re.DOTALL | re.M
+)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(?:\{#([\w-]+)\})?\s*$", re.MULTILINE)
 
 
-def _toc_html(body: str) -> str:
+def markdown_to_html(markdown: str) -> str:
+    """The Markdown the chunks print: raw HTML blocks pass through, headings keep their {#id}, the rest
+    goes through a CommonMark renderer."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": True})
+    raw: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        raw.append(match.group(1))
+        return f"\n\nSRWRAW{len(raw) - 1}END\n\n"
+
+    def head(match: re.Match) -> str:
+        level, text, anchor = len(match.group(1)), match.group(2), match.group(3)
+        attribute = f' id="{html.escape(anchor)}"' if anchor else ""
+        raw.append(f"<h{level}{attribute}>{html.escape(text)}</h{level}>")
+        return f"\n\nSRWRAW{len(raw) - 1}END\n\n"
+
+    text = _HEADING.sub(head, _RAW.sub(keep, markdown))
+    rendered = renderer.render(text)
+    return re.sub(r"<p>SRWRAW(\d+)END</p>", lambda m: raw[int(m.group(1))], rendered)
+
+
+def _toc_html(body: str, lang: str) -> str:
     entries = re.findall(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', body, flags=re.DOTALL)
     if not entries:
         return ""
-    items = "".join(
-        f'<li><a href="#{anchor}">{re.sub(r"<[^>]+>|¶", "", text).strip()}</a></li>'
-        for anchor, text in entries
-    )
-    return f'<nav class="srw-toc" aria-label="目录 Contents"><ol>{items}</ol></nav>'
+    items = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in entries)
+    title = "目录" if lang == "zh-CN" else "Contents"
+    return f'<nav class="srw-toc" aria-label="{title}"><ol>{items}</ol></nav>'
 
 
-def page_html(
-    *,
-    body: str,
-    title: str,
-    subtitle: str | None,
-    page_title: str,
-    site_title: str,
-    root: str,
-    lang: str,
-    source_name: str,
-    with_toc: bool,
-) -> str:
-    """The fallback's page shell: navbar, title block, optional contents list, outputs; CSS linked."""
+def page_html(*, body: str, title: str, site_title: str, root: str, lang: str, other: str | None) -> str:
+    """The built-in renderer's page shell: navbar, title, contents list, the pack; CSS linked, no script."""
     esc = html.escape
-    subtitle_html = f'<p class="subtitle">{esc(subtitle)}</p>' if subtitle else ""
-    rendered_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    switch = (
+        f'<a class="srw-lang" href="{esc(other)}" hreflang="{"en" if lang == "zh-CN" else "zh-CN"}">'
+        f"{esc(i18n.t('other_language', lang))}</a>"
+        if other
+        else ""
+    )
+    home = "全部报告" if lang == "zh-CN" else "All packs"
     return f"""<!DOCTYPE html>
 <html lang="{esc(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="sales-review-warehouse renderer (jupytext + papermill + nbconvert)">
-<title>{esc(page_title)}</title>
+<meta name="generator" content="sales-review-warehouse renderer">
+<title>{esc(title)}</title>
 <link rel="stylesheet" href="{root}{STYLESHEET}">
 </head>
 <body class="srw-page">
 <header class="srw-navbar"><a class="srw-site-title" href="{root}index.html">{esc(site_title)}</a>
-<a href="{root}index.html">全部周报 All packs</a></header>
+<a href="{root}index.html">{home}</a>{switch}</header>
 <main class="srw-main">
-<header class="srw-title-block"><h1 class="title">{esc(title)}</h1>{subtitle_html}</header>
-{_toc_html(body) if with_toc else ""}
+<header class="srw-title-block"><h1 class="title">{esc(title)}</h1></header>
+{_toc_html(body, lang)}
 {body}
-<footer class="srw-footer">{esc(source_name)} · rendered {rendered_at}</footer>
 </main>
 </body>
 </html>
 """
 
 
-def render_fallback(
-    qmd_path: Path,
-    output_html: Path,
-    parameters: Mapping[str, Any],
-    *,
-    project: Mapping[str, Any],
-    root: str,
-    page_title: str | None = None,
-) -> None:
-    """Render one .qmd to `output_html` without Quarto. Raises RenderError naming the failing chunk."""
-    front_matter, notebook = read_qmd(qmd_path)
-    executed = _execute(qmd_path, notebook, parameters)
-    hide_warnings = quarto_option(front_matter, project, "warning") is False
-    _drop_hidden_output(executed, hide_warnings)
-    title = str(front_matter.get("title") or qmd_path.stem)
-    site_title = str((project.get("website") or {}).get("title") or title)
-    page = page_html(
-        body=_export_body(executed),
-        title=title,
-        subtitle=front_matter.get("subtitle"),
-        page_title=page_title or title,
-        site_title=site_title,
-        root=root,
-        lang=str(front_matter.get("lang") or project.get("lang") or "zh-CN"),
-        source_name=qmd_path.name,
-        with_toc=bool(quarto_option(front_matter, project, "toc")),
+def render_fallback(page: Page, reports_dir: Path, staged_site: Path, site_title: str) -> None:
+    """Render one page with the built-in renderer. Raises RenderError naming the failing chunk."""
+    _, markdown = execute(reports_dir / page.document, page.parameters)
+    depth = len(page.relative_path.parts) - 1
+    root = "../" * depth
+    other = os.path.relpath(page.other_language, page.relative_path.parent) if page.other_language else None
+    out = staged_site / page.relative_path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        page_html(
+            body=markdown_to_html(markdown),
+            title=page.title,
+            site_title=site_title,
+            root=root,
+            lang=page.lang,
+            other=other,
+        ),
+        encoding="utf-8",
     )
-    output_html.parent.mkdir(parents=True, exist_ok=True)
-    output_html.write_text(page, encoding="utf-8")
+
+
+def _render_pages(pages: Sequence[Page], reports_dir: Path, staged_site: Path, site_title: str) -> None:
+    """The built-in renderer over the machine's cores (each page in one worker, a warm interpreter)."""
+    workers = min(len(pages), os.cpu_count() or 1)
+    if workers <= 1:
+        for page in pages:
+            render_fallback(page, reports_dir, staged_site, site_title)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(render_fallback, p, reports_dir, staged_site, site_title) for p in pages]
+        for future in futures:
+            future.result()  # the first failure raises, naming its document and chunk
 
 
 # ---------------------------------------------------------------- Quarto renderer
 
 
-def quarto_args(
-    quarto: str, qmd_path: Path, parameters: Mapping[str, Any], page_title: str | None
-) -> list[str]:
+def quarto_args(quarto: str, qmd_path: Path, parameters: Mapping[str, Any], title: str | None) -> list[str]:
     """`quarto render` command line; empty parameters are left to the document's defaults."""
     args = [quarto, "render", str(qmd_path), "--to", "html"]
     for key, value in parameters.items():
         if value not in (None, ""):
             args += ["-P", f"{key}:{value}"]
-    if page_title:
-        args += ["-M", f"pagetitle:{page_title}"]
+    if title:
+        args += ["-M", f"title:{title}", "-M", f"pagetitle:{title}"]
     return args
 
 
-def quarto_project(reports_dir: Path, staging: Path, week_label: str) -> tuple[Path, Path, Path]:
-    """A copy of the Quarto project where the pack is `weekly/<week_label>.qmd`.
-
-    Quarto names a page after its source and links site_libs relative to it, so the pack is
-    rendered at its final place in the site instead of being renamed afterwards. The copy renders
-    into its own `_site` (the usual in-project output dir); the renderer publishes from there.
-    Returns (pack .qmd, index .qmd, output dir).
-    """
+def quarto_project(reports_dir: Path, staging: Path, pages: Sequence[Page]) -> Path:
+    """A copy of the Quarto project with every page's .qmd at its place in the site (Quarto names a page
+    after its source and links site_libs relative to it). Returns the project folder."""
     project_dir = staging / "project"
-    (project_dir / PACKS_SUBDIR).mkdir(parents=True)
+    project_dir.mkdir(parents=True)
     config = read_project(reports_dir)
-    config.setdefault("project", {})["render"] = [INDEX_QMD, f"{PACKS_SUBDIR}/*.qmd"]
-    config["project"]["output-dir"] = "_site"
+    config.setdefault("project", {})["output-dir"] = "_site"
+    config["project"]["render"] = [str(p.relative_path.with_suffix(".qmd")) for p in pages]
     (project_dir / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     shutil.copy2(reports_dir / STYLESHEET, project_dir / STYLESHEET)
-    shutil.copy2(reports_dir / INDEX_QMD, project_dir / INDEX_QMD)
-    pack_qmd = project_dir / PACKS_SUBDIR / f"{week_label}.qmd"
-    shutil.copy2(reports_dir / PACK_QMD, pack_qmd)
-    return pack_qmd, project_dir / INDEX_QMD, project_dir / "_site"
+    for page in pages:
+        target = project_dir / page.relative_path.with_suffix(".qmd")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(reports_dir / page.document, target)
+    return project_dir
 
 
 def _run_quarto(args: Sequence[str], document: str) -> None:
-    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    from pipelines.lib.child_processes import die_with_parent
+
+    result = subprocess.run(args, capture_output=True, text=True, check=False, preexec_fn=die_with_parent)
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).splitlines()[-30:])
         raise RenderError(f"{document}: quarto render failed (exit {result.returncode}):\n{tail}")
@@ -314,19 +323,82 @@ def _run_quarto(args: Sequence[str], document: str) -> None:
 # ---------------------------------------------------------------- the site
 
 
-def existing_pack_labels(site_dir: Path) -> list[str]:
-    """Week labels of the pack pages already in the site (kept across renders)."""
-    packs_dir = site_dir / PACKS_SUBDIR
-    if not packs_dir.is_dir():
-        return []
-    return sorted(p.stem for p in packs_dir.iterdir() if PACK_FILE_PATTERN.match(p.name))
+def audiences(con) -> list[Audience]:
+    """The company, then every region with reps in the attainment mart."""
+    regions = [
+        r
+        for (r,) in con.execute(
+            "select distinct unit_id from marts.fct_attainment_weekly where level = 'region' order by 1"
+        ).fetchall()
+    ]
+    return [Audience(None), *(Audience(r) for r in regions)]
+
+
+def latest_complete_quarter(as_of: date) -> Period:
+    """The last quarter that ended on or before the as-of date."""
+    current = Period.quarter(as_of)
+    return current if current.end <= as_of else current.previous()
+
+
+def pack_pages(
+    warehouse: Path,
+    period: Period,
+    audience_list: Sequence[Audience],
+    langs: Sequence[str],
+    staged_site: Path,
+) -> list[Page]:
+    folder = Path(FOLDERS[period.kind]) / period.label
+    pages = []
+    pack_key = "weekly_pack" if period.kind == "week" else "quarterly_pack"
+    for audience in audience_list:
+        for lang in langs:
+            relative = folder / f"{audience.slug}.{lang}.html"
+            other = [x for x in langs if x != lang]
+            tables = staged_site / folder / f"{audience.slug}.{lang}"
+            pages.append(
+                Page(
+                    document=DOCUMENTS[period.kind],
+                    parameters={
+                        "warehouse": str(warehouse),
+                        "period_start": period.start.isoformat(),
+                        "region": audience.region or "",
+                        "lang": lang,
+                        "tables_dir": str(tables),
+                    },
+                    relative_path=relative,
+                    title=f"{i18n.t(pack_key, lang)} · {audience.name(lang)} · {period.label}",
+                    lang=lang,
+                    other_language=folder / f"{audience.slug}.{other[0]}.html" if other else None,
+                    tables_dir=tables,
+                )
+            )
+    return pages
+
+
+def site_packs(site_dir: Path) -> list[dict[str, str]]:
+    """Every pack page in a site: kind, period label, audience slug, language, path."""
+    found = []
+    for kind, folder in FOLDERS.items():
+        base = site_dir / folder
+        if not base.is_dir():
+            continue
+        for page in sorted(base.glob("*/*.html")):
+            match = PAGE_NAME.match(page.name)
+            if match:
+                found.append(
+                    {
+                        "kind": kind,
+                        "period": page.parent.name,
+                        "audience": match["audience"],
+                        "lang": match["lang"],
+                        "path": str(page.relative_to(site_dir)),
+                    }
+                )
+    return found
 
 
 def _publish(staged_site: Path, site_dir: Path) -> list[Path]:
-    """Move every staged file into the site (os.replace: each file switches atomically).
-
-    Pack pages first and the index last, so the index never links a page that is not there yet.
-    """
+    """Move every staged file into the site (os.replace: each file switches atomically), the index last."""
     files = [p for p in staged_site.rglob("*") if p.is_file()]
     files.sort(key=lambda p: (p.name == "index.html" and p.parent == staged_site, str(p)))
     written = []
@@ -342,64 +414,84 @@ def render_site(
     warehouse_path: Path,
     site_dir: Path,
     week_start: date | None = None,
+    quarter_start: date | None = None,
     *,
     reports_dir: Path = REPORTS_DIR,
+    langs: Sequence[str] = i18n.LANGS,
 ) -> list[Path]:
-    """Render the pack of `week_start` (default: latest complete week) and the index into `site_dir`.
-
-    Returns the files written: `<site>/weekly/<week_label>.html`, `<site>/index.html`, the CSS
-    (and Quarto's site_libs when Quarto rendered). Earlier weeks' pages stay in the site.
-    """
+    """Render the packs of one week (default: the latest complete week) and one quarter (default: the
+    latest complete quarter) for the company and every region in every language, and the index, into
+    `site_dir`. Returns the files written. Earlier weeks' and quarters' pages stay in the site."""
     warehouse_path = Path(warehouse_path).resolve()
     site_dir = Path(site_dir).resolve()
-    con = packlib.connect_readonly(warehouse_path)
+    con = connect_readonly(warehouse_path)
     try:
-        week = packlib.resolve_week(con, week_start)
+        as_of, latest_week = as_of_date(con)
+        week_monday = week_start or latest_week
+        if week_monday is None:
+            raise PackDataError(f"{warehouse_path}: no complete week yet (data as of {as_of})")
+        periods = [
+            Period.week(week_monday),
+            latest_complete_quarter(as_of) if quarter_start is None else Period.quarter(quarter_start),
+        ]
+        audience_list = audiences(con)
     finally:
-        con.close()  # the kernel opens its own read-only connection
+        con.close()  # the documents open their own read-only connections
 
     project = read_project(reports_dir)
-    pack_title = f"销售周报 Weekly Sales Review {week.label}"
-    pack_params = {"warehouse": str(warehouse_path), "week_start": week.start.isoformat(), "lang": "zh-CN"}
-    labels = sorted({*existing_pack_labels(site_dir), week.label})
-    index_params = {"packs": ",".join(labels)}
-    pack_relative = Path(PACKS_SUBDIR) / f"{week.label}.html"
-
+    site_title = str((project.get("website") or {}).get("title") or "Sales review")
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-render-", dir=site_dir.parent))
     try:
-        quarto = shutil.which("quarto")
-        timings: list[RenderedPage] = []
+        staged_site = staging / "site"
+        pages = [
+            p
+            for period in periods
+            for p in pack_pages(warehouse_path, period, audience_list, langs, staged_site)
+        ]
         started = time.perf_counter()
+        quarto = shutil.which("quarto")
         if quarto:
-            pack_qmd, index_qmd, staged_site = quarto_project(reports_dir, staging, week.label)
-            _run_quarto(quarto_args(quarto, pack_qmd, pack_params, pack_title), PACK_QMD)
-            timings.append(RenderedPage(pack_relative, time.perf_counter() - started))
-            started = time.perf_counter()
-            _run_quarto(quarto_args(quarto, index_qmd, index_params, None), INDEX_QMD)
+            project_dir = quarto_project(reports_dir, staging, pages)
+            for page in pages:
+                qmd = project_dir / page.relative_path.with_suffix(".qmd")
+                _run_quarto(quarto_args(quarto, qmd, page.parameters, page.title), str(page.relative_path))
+            shutil.copytree(project_dir / "_site", staged_site, dirs_exist_ok=True)
         else:
-            staged_site = staging / "site"
-            render_fallback(
-                reports_dir / PACK_QMD,
-                staged_site / pack_relative,
-                pack_params,
-                project=project,
-                root="../",
-                page_title=pack_title,
-            )
-            timings.append(RenderedPage(pack_relative, time.perf_counter() - started))
-            started = time.perf_counter()
-            render_fallback(
-                reports_dir / INDEX_QMD, staged_site / "index.html", index_params, project=project, root=""
-            )
+            _render_pages(pages, reports_dir, staged_site, site_title)
             shutil.copy2(reports_dir / STYLESHEET, staged_site / STYLESHEET)
-        timings.append(RenderedPage(Path("index.html"), time.perf_counter() - started))
-        for page in timings:
-            engine = "quarto" if quarto else "fallback"
-            log.info("rendered %s in %.1f s (%s)", page.relative_path, page.seconds, engine)
+        log.info(
+            "rendered %d pack pages in %.1f s (%s)",
+            len(pages),
+            time.perf_counter() - started,
+            "quarto" if quarto else "built-in renderer",
+        )
+        _render_index(reports_dir, staged_site, site_dir, site_title, as_of, quarto)
         return _publish(staged_site, site_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _render_index(
+    reports_dir: Path, staged_site: Path, site_dir: Path, site_title: str, as_of: date, quarto: str | None
+) -> None:
+    """The index: the latest pack of each kind per audience and language, and the archive."""
+    listing = {(p["path"]): p for p in site_packs(site_dir) + site_packs(staged_site)}
+    packs = "\n".join(
+        "|".join((p["kind"], p["period"], p["audience"], p["lang"], p["path"])) for p in listing.values()
+    )
+    parameters = {"packs": packs, "as_of": as_of.isoformat()}
+    page = Page(INDEX_QMD, parameters, Path("index.html"), site_title, "zh-CN")
+    if quarto:
+        project_dir = staged_site.parent / "index-project"
+        project_dir.mkdir()
+        shutil.copy2(reports_dir / "_quarto.yml", project_dir / "_quarto.yml")
+        shutil.copy2(reports_dir / STYLESHEET, project_dir / STYLESHEET)
+        shutil.copy2(reports_dir / INDEX_QMD, project_dir / INDEX_QMD)
+        _run_quarto(quarto_args(quarto, project_dir / INDEX_QMD, parameters, None), INDEX_QMD)
+        shutil.copy2(project_dir / "_site" / "index.html", staged_site / "index.html")
+    else:
+        render_fallback(page, reports_dir, staged_site, site_title)
 
 
 # ---------------------------------------------------------------- command line
@@ -409,15 +501,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.renderer", description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB warehouse file (read-only)")
     parser.add_argument("--site", type=Path, required=True, help="site directory to render into")
-    parser.add_argument(
-        "--week", type=date.fromisoformat, default=None, help="Monday of the week (YYYY-MM-DD)"
-    )
+    parser.add_argument("--week", type=date.fromisoformat, default=None, help="Monday of the week")
+    parser.add_argument("--quarter", type=date.fromisoformat, default=None, help="first day of the quarter")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("papermill").setLevel(logging.WARNING)  # its per-notebook banner is noise here
     try:
-        written = render_site(args.warehouse, args.site, args.week)
-    except (RenderError, packlib.PackDataError) as exc:
+        written = render_site(args.warehouse, args.site, args.week, args.quarter)
+    except (RenderError, PackDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for path in written:

@@ -1,0 +1,9 @@
+"""Stub: the problems section of the weekly pack (being written)."""
+
+from reports import i18n
+from reports.components import section
+from reports.context import PackContext
+
+
+def render(ctx: PackContext) -> None:
+    section("problems", i18n.t("problems", ctx.lang), [])
