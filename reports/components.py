@@ -23,7 +23,7 @@ from reports.context import PackContext
 RAW_HTML_OPEN = "```{=html}"
 RAW_HTML_CLOSE = "```"
 CHART_FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
-NUMERIC_KINDS = ("money", "rate", "int", "days", "points", "number")
+NUMERIC_KINDS = ("money", "rate", "int", "count", "days", "points", "number", "pct")
 
 
 def esc(value: object) -> str:
@@ -84,10 +84,12 @@ def _number(value: Any, kind: str, scale: i18n.MoneyScale | None, lang: str) -> 
         return i18n.rate(value)
     if kind == "points":
         return i18n.signed_rate_points(value, lang)
-    if kind == "int":
+    if kind in ("int", "count"):
         return f"{int(value):,}"
+    if kind == "pct":  # a percentage the mart already holds on a 0-100 scale (CEI)
+        return f"{float(value):.1f}%"
     if kind == "days":
-        return f"{float(value):,.0f}"
+        return f"{float(value):,.0f}" if float(value).is_integer() else f"{float(value):,.1f}"
     return f"{float(value):,.1f}"
 
 
@@ -171,26 +173,32 @@ class Kpi:
     key: str  # data-kpi, for tests and styling
     label: str
     value: Any
-    kind: str = "money"  # money | rate | int | days
+    # money | rate | int (compared in %) | count (compared by difference) | days | pct (0-100) | number
+    kind: str = "money"
     previous: Any = None  # the same figure one period earlier, for the comparison
     compare_label: str = ""  # 较上周 / vs last week
     trend: Sequence[float | None] = field(default_factory=tuple)  # the sparkline, oldest first
     light: str | None = None
-    higher_is_better: bool = True
+    higher_is_better: bool | None = True  # None: a change is neither good nor bad (a target)
+    also: Sequence[tuple[str, Any]] = ()  # more comparisons: (label, earlier value), e.g. a year ago
 
 
 def kpi_cards(ctx: PackContext, cards: Sequence[Kpi]) -> str:
-    money = [c.value for c in cards if c.kind == "money"] + [c.previous for c in cards if c.kind == "money"]
+    money = [v for c in cards if c.kind == "money" for v in (c.value, c.previous, *(v for _, v in c.also))]
     scale = i18n.money_scale(money, ctx.lang)
     return '<div class="srw-kpis">' + "".join(_kpi(ctx, c, scale) for c in cards) + "</div>"
 
 
 def _kpi(ctx: PackContext, card: Kpi, scale: i18n.MoneyScale) -> str:
     shown = _number(card.value, card.kind, scale, ctx.lang)
-    unit = (
-        f'<span class="unit">{esc(scale.unit)}</span>'
-        if card.kind == "money" and card.value is not None
-        else ""
+    unit = ""
+    if card.value is not None and card.kind in ("money", "days"):
+        words = scale.unit if card.kind == "money" else i18n.t("days", ctx.lang)
+        unit = f'<span class="unit">{esc(words)}</span>'
+    compare = "".join(
+        _comparison(ctx, card, before, label)
+        for label, before in ((card.compare_label, card.previous), *card.also)
+        if label
     )
     light = light_badge(card.light, ctx.lang) if card.light else ""
     key = esc(card.key)
@@ -198,30 +206,38 @@ def _kpi(ctx: PackContext, card: Kpi, scale: i18n.MoneyScale) -> str:
         f'<div class="kpi kpi-{key}" data-kpi="{key}" data-value="{esc(_plain(card.value))}">'
         f'<div class="kpi-label">{esc(card.label)}</div>'
         f'<div class="kpi-value">{esc(shown)}{unit}</div>'
-        f"{_comparison(ctx, card)}{light}{sparkline(card.trend)}</div>"
+        f"{compare}{light}{sparkline(card.trend)}</div>"
     )
 
 
-def _comparison(ctx: PackContext, card: Kpi) -> str:
-    if card.value is None or card.previous is None or not card.compare_label:
+def _comparison(ctx: PackContext, card: Kpi, before: Any, label: str) -> str:
+    """较上周 ▼ -57.7% / vs last quarter ▲ +4.2 pts: the change, its arrow, good or bad in colour."""
+    if card.value is None or before is None:
         return ""
-    if card.kind == "rate":
-        change = float(card.value) - float(card.previous)
-        text = i18n.signed_rate_points(change, ctx.lang)
+    lang, change = ctx.lang, float(card.value) - float(before)
+    if card.kind in ("rate", "pct"):
+        text = i18n.signed_rate_points(change / (100 if card.kind == "pct" else 1), lang)
+    elif card.kind == "days":
+        text = f"{change:+.1f} {i18n.t('days', lang)}"
+    elif card.kind == "count":
+        text = f"{change:+,.0f}"
+    elif card.kind == "number":
+        text = f"{change:+.1f}"
+    elif float(before) == 0:
+        return ""
     else:
-        if float(card.previous) == 0:
-            return ""
-        change = (float(card.value) - float(card.previous)) / abs(float(card.previous))
-        text = f"{change * 100:+.1f}%"
-    good = (change >= 0) == card.higher_is_better
+        text = f"{change / abs(float(before)) * 100:+.1f}%"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
-    tone = "flat" if change == 0 else "good" if good else "bad"
-    return f'<div class="kpi-compare {tone}">{esc(card.compare_label)} {arrow} {esc(text)}</div>'
+    if change == 0 or card.higher_is_better is None:
+        tone = "flat"
+    else:
+        tone = "good" if (change > 0) == card.higher_is_better else "bad"
+    return f'<div class="kpi-compare {tone}">{esc(label)} {arrow} {esc(text)}</div>'
 
 
 def sparkline(values: Sequence[float | None], width: int = 96, height: int = 22) -> str:
     """A small line of the last periods (an inline SVG polyline; a chart library adds nothing here)."""
-    points = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+    points = [(i, float(v)) for i, v in enumerate(values) if v is not None]  # Decimal, int or float
     if len(points) < 2:
         return ""
     low, high = min(v for _, v in points), max(v for _, v in points)

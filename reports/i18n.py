@@ -125,7 +125,7 @@ class MoneyScale:
         value = (Decimal(str(yuan)) / self.divisor).quantize(
             Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP
         )
-        return f"{value:,.{self.decimals}f}"
+        return f"{value.copy_abs() if value.is_zero() else value:,.{self.decimals}f}"  # never "-0.00"
 
     def text(self, yuan: Decimal | float | int | None, lang: str) -> str:
         """The amount with its unit, as a sentence shows it: 63.2 万元 / CNY 632k."""

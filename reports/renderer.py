@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import html
 import io
+import json
 import logging
 import os
 import re
@@ -29,8 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,6 @@ class Page:
     relative_path: Path  # inside the site
     title: str
     lang: str
-    other_language: Path | None = None  # the same pack in the other language, inside the site
-    tables_dir: Path | None = None  # inside the staging site
 
 
 # ---------------------------------------------------------------- .qmd reading (pure)
@@ -214,15 +212,9 @@ def _toc_html(body: str, lang: str) -> str:
     return f'<nav class="srw-toc" aria-label="{title}"><ol>{items}</ol></nav>'
 
 
-def page_html(*, body: str, title: str, site_title: str, root: str, lang: str, other: str | None) -> str:
+def page_html(*, body: str, title: str, site_title: str, root: str, lang: str) -> str:
     """The built-in renderer's page shell: navbar, title, contents list, the pack; CSS linked, no script."""
     esc = html.escape
-    switch = (
-        f'<a class="srw-lang" href="{esc(other)}" hreflang="{"en" if lang == "zh-CN" else "zh-CN"}">'
-        f"{esc(i18n.t('other_language', lang))}</a>"
-        if other
-        else ""
-    )
     home = "全部报告" if lang == "zh-CN" else "All packs"
     return f"""<!DOCTYPE html>
 <html lang="{esc(lang)}">
@@ -235,7 +227,7 @@ def page_html(*, body: str, title: str, site_title: str, root: str, lang: str, o
 </head>
 <body class="srw-page">
 <header class="srw-navbar"><a class="srw-site-title" href="{root}index.html">{esc(site_title)}</a>
-<a href="{root}index.html">{home}</a>{switch}</header>
+<a href="{root}index.html">{home}</a></header>
 <main class="srw-main">
 <header class="srw-title-block"><h1 class="title">{esc(title)}</h1></header>
 {_toc_html(body, lang)}
@@ -249,9 +241,7 @@ def page_html(*, body: str, title: str, site_title: str, root: str, lang: str, o
 def render_fallback(page: Page, reports_dir: Path, staged_site: Path, site_title: str) -> None:
     """Render one page with the built-in renderer. Raises RenderError naming the failing chunk."""
     _, markdown = execute(reports_dir / page.document, page.parameters)
-    depth = len(page.relative_path.parts) - 1
-    root = "../" * depth
-    other = os.path.relpath(page.other_language, page.relative_path.parent) if page.other_language else None
+    root = "../" * (len(page.relative_path.parts) - 1)
     out = staged_site / page.relative_path
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
@@ -261,29 +251,71 @@ def render_fallback(page: Page, reports_dir: Path, staged_site: Path, site_title
             site_title=site_title,
             root=root,
             lang=page.lang,
-            other=other,
         ),
         encoding="utf-8",
     )
 
 
 def _render_pages(pages: Sequence[Page], reports_dir: Path, staged_site: Path, site_title: str) -> None:
-    """The built-in renderer over the machine's cores (each page in one worker, a warm interpreter)."""
+    """The built-in renderer over the machine's cores: one worker process per core, each rendering its
+    share of the pages in one warm interpreter (a fresh `python -m reports.renderer --worker`)."""
     workers = min(len(pages), os.cpu_count() or 1)
     if workers <= 1:
         for page in pages:
             render_fallback(page, reports_dir, staged_site, site_title)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(render_fallback, p, reports_dir, staged_site, site_title) for p in pages]
-        for future in futures:
-            future.result()  # the first failure raises, naming its document and chunk
+    from pipelines.lib.child_processes import die_with_parent
+
+    processes = []
+    for number in range(workers):
+        job = staged_site.parent / f"worker-{number}.json"
+        job.write_text(
+            json.dumps(
+                {
+                    "reports_dir": str(reports_dir),
+                    "staged_site": str(staged_site),
+                    "site_title": site_title,
+                    "pages": [
+                        {**asdict(page), "relative_path": str(page.relative_path)}
+                        for page in pages[number::workers]
+                    ],
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "reports.renderer", "--worker", str(job)],
+                stderr=subprocess.PIPE,
+                text=True,
+                preexec_fn=die_with_parent,
+            )
+        )
+    errors = []
+    for process in processes:
+        _, err = process.communicate()
+        if process.returncode != 0:
+            lines = [line for line in err.splitlines() if line.startswith("error: ")]
+            errors.append(lines[-1].removeprefix("error: ") if lines else err.strip()[-2000:])
+    if errors:
+        raise RenderError(errors[0])
+
+
+def _work(job_file: Path) -> None:
+    """A worker: render the pages of a job file written by _render_pages."""
+    job = json.loads(job_file.read_text(encoding="utf-8"))
+    for page in job["pages"]:
+        page = Page(**{**page, "relative_path": Path(page["relative_path"])})
+        render_fallback(page, Path(job["reports_dir"]), Path(job["staged_site"]), job["site_title"])
 
 
 # ---------------------------------------------------------------- Quarto renderer
 
 
-def quarto_args(quarto: str, qmd_path: Path, parameters: Mapping[str, Any], title: str | None) -> list[str]:
+def quarto_args(
+    quarto: str, qmd_path: Path, parameters: Mapping[str, Any], title: str | None, lang: str | None = None
+) -> list[str]:
     """`quarto render` command line; empty parameters are left to the document's defaults."""
     args = [quarto, "render", str(qmd_path), "--to", "html"]
     for key, value in parameters.items():
@@ -291,6 +323,8 @@ def quarto_args(quarto: str, qmd_path: Path, parameters: Mapping[str, Any], titl
             args += ["-P", f"{key}:{value}"]
     if title:
         args += ["-M", f"title:{title}", "-M", f"pagetitle:{title}"]
+    if lang:
+        args += ["-M", f"lang:{lang}"]
     return args
 
 
@@ -353,7 +387,6 @@ def pack_pages(
     for audience in audience_list:
         for lang in langs:
             relative = folder / f"{audience.slug}.{lang}.html"
-            other = [x for x in langs if x != lang]
             tables = staged_site / folder / f"{audience.slug}.{lang}"
             pages.append(
                 Page(
@@ -368,8 +401,6 @@ def pack_pages(
                     relative_path=relative,
                     title=f"{i18n.t(pack_key, lang)} · {audience.name(lang)} · {period.label}",
                     lang=lang,
-                    other_language=folder / f"{audience.slug}.{other[0]}.html" if other else None,
-                    tables_dir=tables,
                 )
             )
     return pages
@@ -455,7 +486,8 @@ def render_site(
             project_dir = quarto_project(reports_dir, staging, pages)
             for page in pages:
                 qmd = project_dir / page.relative_path.with_suffix(".qmd")
-                _run_quarto(quarto_args(quarto, qmd, page.parameters, page.title), str(page.relative_path))
+                args = quarto_args(quarto, qmd, page.parameters, page.title, page.lang)
+                _run_quarto(args, str(page.relative_path))
             shutil.copytree(project_dir / "_site", staged_site, dirs_exist_ok=True)
         else:
             _render_pages(pages, reports_dir, staged_site, site_title)
@@ -499,12 +531,22 @@ def _render_index(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.renderer", description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB warehouse file (read-only)")
-    parser.add_argument("--site", type=Path, required=True, help="site directory to render into")
+    parser.add_argument("--warehouse", type=Path, help="DuckDB warehouse file (read-only)")
+    parser.add_argument("--site", type=Path, help="site directory to render into")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)  # a job of _render_pages
     parser.add_argument("--week", type=date.fromisoformat, default=None, help="Monday of the week")
     parser.add_argument("--quarter", type=date.fromisoformat, default=None, help="first day of the quarter")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.worker:
+        try:
+            _work(args.worker)
+        except (RenderError, PackDataError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if not args.warehouse or not args.site:
+        parser.error("--warehouse and --site are required")
     try:
         written = render_site(args.warehouse, args.site, args.week, args.quarter)
     except (RenderError, PackDataError) as exc:

@@ -82,16 +82,16 @@ def copy_delivery_day(source: Path, landing: Path, day: str) -> None:
 def built_company(
     tmp_path_factory, salesreview, dbt_manifest
 ) -> tuple[Path, Path, subprocess.CompletedProcess]:
-    """A small company (scale 0.05) whose 60 daily deliveries up to 2026-11-19 are built and published,
-    its generated next days waiting in `source`, and what the build printed. Read it, or take the
-    `company` fixture (a copy) to change it."""
+    """A small company (scale 0.3: 12 reps in 2 regions, so region packs have something to keep apart)
+    whose 60 daily deliveries up to 2026-11-19 are built and published, its generated next days waiting
+    in `source`, and what the build printed. Read it, or take the `company` fixture (a copy) to change it."""
     root = tmp_path_factory.mktemp("company")
     source = root.parent / f"{root.name}-source"
     from pipelines.generator import generate
 
     generate(
         source,
-        scale=0.05,
+        scale=0.3,
         seed=11,
         end_date=BASELINE_END + timedelta(days=EXTRA_DAYS),
         days=BASELINE_DAYS + EXTRA_DAYS,

@@ -1,6 +1,6 @@
 """A bad delivery stops the nightly build before the marts: end to end, through `salesreview build`.
 
-A small company (scale 0.05, 60 days; tests/conftest.py) is built once. Then one more day is delivered
+A small company (scale 0.3, 60 days; tests/conftest.py) is built once. Then one more day is delivered
 whose extracts are broken in three ways at once, each in its own entity (so one failing build covers all
 three):
 - crm/activities: the column `city` is missing from the file;

@@ -43,7 +43,7 @@ def test_a_data_error_is_said_once_and_a_warning_apart():
         _check("crm.activities: only 3 row(s) on 2026-11-20", severity="WARN"),
         _failure("raw_crm", "crm: 1 new delivery refused (2026-11-20)"),  # the check said it already
         _entry("STEP_SKIPPED", "sales_review_dbt_assets"),
-        _entry("STEP_SKIPPED", "reports__weekly_pack"),
+        _entry("STEP_SKIPPED", "reports__packs"),
     ]
     summary = summarize(entries, success=False)
     assert summary.problems == ["crm/reps/2026-11-20.csv: 1 problem(s) ..."]
@@ -69,7 +69,7 @@ def test_a_failure_without_a_check_is_said_and_dbt_is_quoted_without_its_boilerp
         _failure("sales_review_dbt_assets", dbt),
         _failure("raw_erp", "no extract exists on or before 2020-01-01: the first extract loaded is ..."),
         _failure(
-            "reports__weekly_pack",
+            "reports__packs",
             error=_error(
                 "DagsterExecutionStepExecutionError", "wrapped", _error("ValueError", "line 1\nline 2")
             ),
@@ -79,7 +79,7 @@ def test_a_failure_without_a_check_is_said_and_dbt_is_quoted_without_its_boilerp
     assert summary.problems == [
         "dbt build failed:\nFailure in model fct_x\n  Binder Error: no_such_column",
         "no extract exists on or before 2020-01-01: the first extract loaded is ...",
-        "reports__weekly_pack: unexpected error ValueError: line 1\nline 2",
+        "reports__packs: unexpected error ValueError: line 1\nline 2",
     ]
 
 

@@ -26,7 +26,7 @@ def test_graph_is_connected_from_every_extract_to_the_pack(dbt_manifest):
     raw_keys = {dg.AssetKey([e.raw_schema, e.name]) for e in contract.entities}
     assert raw_keys <= keys, "every contract entity has an ingest asset"
 
-    pack = dg.AssetKey(["reports", "weekly_pack"])
+    pack = dg.AssetKey(["reports", "packs"])
     ancestors = set()
     frontier = [pack]
     while frontier:

@@ -18,6 +18,7 @@ import pytest
 
 from pipelines.lib.landing import count_csv_rows
 from quality.contract import load_contract
+from reports import i18n
 
 pytestmark = pytest.mark.e2e
 
@@ -89,35 +90,45 @@ def test_company_actuals_equal_won_deals_in_the_extracts(built):
     assert sum(mart.values()) == sum(expected.values())
 
 
-def test_site_index_links_a_pack_whose_figures_agree_with_the_warehouse(built):
+def test_site_index_links_every_pack_and_the_figures_agree_with_the_warehouse(built):
+    """The index links the latest week's and quarter's pack for the company and every region in both
+    languages; the company pack's headline cards and region rows hold the marts' exact figures."""
     root, _, _ = built
     index = (root / "site" / "index.html").read_text(encoding="utf-8")
-    links = re.findall(r'href="(weekly/[^"]+\.html)"', index)
-    assert links, "the index links at least one weekly pack"
     (as_of, week_start) = _query(
         root, "select as_of_date, latest_complete_week_start_date from marts.warehouse_as_of"
     )[0]
     assert as_of == date(2026, 11, 19)  # the last delivery, a Thursday
     assert week_start == date(2026, 11, 9)  # the week of 11-16 is not complete yet
-    ((label, target, actual, gap),) = _query(
+    regions = [
+        r for (r,) in _query(root, "select distinct region from marts.dim_reps where region is not null")
+    ]
+    slugs = ["company", *(i18n.region_slug(r) for r in regions)]
+    for folder in ("weekly/2026-W46", "quarterly/2026-Q3"):
+        for slug in slugs:
+            for lang in i18n.LANGS:
+                page = f"{folder}/{slug}.{lang}.html"
+                assert f'href="{page}"' in index, page
+                assert (root / "site" / page).is_file(), page
+    ((target, actual, gap),) = _query(
         root,
-        "select week_label, target_amount, actual_amount, gap_amount from marts.fct_attainment_weekly "
-        f"where level = 'company' and week_start_date = date '{week_start}'",
+        "select target_amount, actual_amount, gap_amount from marts.fct_attainment_periods "
+        f"where level = 'company' and period_type = 'week' and period_start_date = date '{week_start}'",
     )
-    assert f"weekly/{label}.html" in links
-    html = (root / "site" / "weekly" / f"{label}.html").read_text(encoding="utf-8")
-    headline = dict(re.findall(r'class="kpi kpi-(\w+)">.*?data-value="([^"]*)"', html))
+    html = (root / "site" / "weekly" / "2026-W46" / "company.zh-CN.html").read_text(encoding="utf-8")
+    headline = dict(re.findall(r'data-kpi="(\w+)" data-value="([^"]*)"', html))
     assert Decimal(headline["target"]) == target
     assert Decimal(headline["actual"]) == actual
     assert Decimal(headline["gap"]) == gap
-    regions = _query(
+    region_rows = _query(
         root,
-        "select unit_id, actual_amount from marts.fct_attainment_weekly "
-        f"where level = 'region' and week_start_date = date '{week_start}'",
+        "select unit_id, actual_amount from marts.fct_attainment_periods "
+        f"where level = 'region' and period_type = 'week' and period_start_date = date '{week_start}'",
     )
-    assert regions
-    for region, region_actual in regions:
-        row = re.search(rf'<tr data-unit-id="{region}">(.*?)</tr>', html).group(1)
+    assert region_rows
+    table = re.search(r'<table class="srw-table" id="attainment_regions">(.*?)</table>', html, re.S).group(1)
+    for region, region_actual in region_rows:
+        row = re.search(rf'<tr data-row="{region}">(.*?)</tr>', table).group(1)
         assert Decimal(re.findall(r'data-value="([^"]*)"', row)[1]) == region_actual, region
 
 

@@ -2,7 +2,7 @@
 exactly as it was, with one clear message, and the next build recovers by itself.
 
 Each test copies the small company built once per session (tests/conftest.py: 60 days up to Thursday
-2026-11-19, scale 0.05) and runs `salesreview` in fresh processes, as cron or an operator would, with
+2026-11-19, scale 0.3) and runs `salesreview` in fresh processes, as cron or an operator would, with
 the project's Dagster instance settings (storage under the test's folder). What a reader sees is the
 published warehouse file and every file of the published site, compared byte for byte.
 """
@@ -197,7 +197,7 @@ def test_killed_builds_leave_the_published_night_and_the_next_build_recovers_by_
 
     # 2. The next build recovers (its log says so) and is itself killed while it renders the packs.
     build = start_build(root, root / "build-2.log")
-    tree = wait_for_descendant(build, "ipykernel")
+    tree = wait_for_descendant(build, "reports.renderer --worker")
     assert run_status(root)[dead_run] == "FAILURE", "the dead run is marked failed by the next build"
     kill_9(build, tree)
     assert published(root) == before, "not even the verification files of the new week are published"

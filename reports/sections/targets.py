@@ -380,7 +380,14 @@ def _trend_chart(data: TargetsData, ctx: PackContext) -> str:
         .encode(
             x=alt.X("week:O", title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("value:Q", title=unit),
-            color=alt.Color("series:N", title=None, scale=alt.Scale(range=["#9aa5b1", "#1f6feb"])),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=[tx("series_target", lang), tx("series_actual", lang)],
+                    range=["#9aa5b1", "#1857b6"],
+                ),
+            ),
             strokeDash=alt.StrokeDash("series:N", legend=None),
         )
         .properties(width=760, height=220, title=tx("trend_title", lang))

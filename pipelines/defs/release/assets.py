@@ -8,7 +8,7 @@ asset of the nightly build to be upstream of it). Until it runs, readers see the
 import dagster as dg
 
 from pipelines.defs.quality_reports.assets import SAMPLE_KEY
-from pipelines.defs.reports.assets import WEEKLY_PACK_KEY
+from pipelines.defs.reports.assets import PACKS_KEY
 from pipelines.defs.resources import PUBLISH_KEY, ReleaseResource
 from pipelines.lib.removals import applied_requests, forget
 
@@ -16,7 +16,7 @@ from pipelines.lib.removals import applied_requests, forget
 @dg.asset(
     key=PUBLISH_KEY,
     group_name="release",
-    deps=[WEEKLY_PACK_KEY, SAMPLE_KEY],
+    deps=[PACKS_KEY, SAMPLE_KEY],
     kinds={"duckdb", "html"},
     description=(
         "The night's warehouse and site, published together with one atomic rename once every step "
