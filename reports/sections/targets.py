@@ -56,6 +56,10 @@ tx = i18n.Texts(
         "series_target": ("目标", "Target"),
         "series_actual": ("实际", "Actual"),
         "ahead": ("超出", "ahead"),
+        "no_gap": (
+            "本周已完成目标，没有需要归因的缺口。",
+            "The week's target was met: there is no gap to attribute.",
+        ),
     }
 )
 
@@ -228,6 +232,7 @@ def _kpis(data: TargetsData, ctx: PackContext) -> str:
                 "money",
                 before.get("target_amount"),
                 compare,
+                higher_is_better=None,  # a higher target is neither good nor bad news
             ),
             Kpi(
                 "actual",
@@ -357,7 +362,16 @@ def _gap_table(data: TargetsData, ctx: PackContext) -> str:
         Column("days_past_promised_date", tx("days_late", lang), "days"),
         Column("next_step", tx("next_step", lang)),
     ]
-    return table(ctx, "gap_deals", columns, rows, caption=tx("gap_title", lang), row_key="deal_rank")
+    met = data.week is not None and (data.week["gap_amount"] or 0) <= 0
+    return table(
+        ctx,
+        "gap_deals",
+        columns,
+        rows,
+        caption=tx("gap_title", lang),
+        row_key="deal_rank",
+        empty=tx("no_gap", lang) if met else None,
+    )
 
 
 def _trend_chart(data: TargetsData, ctx: PackContext) -> str:

@@ -92,7 +92,9 @@ rep_segments as (
         quota_reps.team_name,
         quota_reps.region,
         allocation_shares.segment,
-        allocation_shares.share as configured_share,
+        -- decimal, so the renormalising sum below is exact: a float sum's order varies between runs
+        -- and flips the rounding of planned visits (0.425 -> 0.42 or 0.43)
+        cast(allocation_shares.share as decimal(9, 6)) as configured_share,
         coalesce(segment_customers.customer_count, 0) as customer_count,
         coalesce(segment_customers.window_sales_amount, 0) as window_sales_amount,
         segment_customers.customer_ids,
