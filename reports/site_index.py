@@ -49,7 +49,10 @@ def render(packs: str, as_of: str) -> None:
     )
     for row in rows:
         by_kind[row["kind"]][row["period"]][row["audience"]].append(row)
-    parts = [f'<p class="srw-stamp">数据截至 Data as of {esc(as_of)}</p>']
+    # The last build's date, which is not the latest pack's after a rebuild of a past day (--as-of).
+    parts = [
+        f'<p class="srw-stamp">最近一次构建的数据截至 {esc(as_of)} · Last build: data as of {esc(as_of)}</p>'
+    ]
     if not rows:
         parts.append('<p class="srw-empty">还没有报告。No packs yet.</p>')
     for kind in ("week", "quarter"):

@@ -92,8 +92,9 @@ def test_markdown_rows_show_rules(contract):
     stage_values = "`线索获取`, `需求挖掘`, `方案演示`, `商务谈判`, `签约成交`, `丢单`"
     seed = "(from `dbt_project/seeds/funnel_stages.csv:stage_name`)"
     assert f"| `stage` | string | yes |  | {stage_values} {seed} |  |" in page
-    # primary key with a pattern
-    assert "| `rep_id` | string | yes | PK | pattern `^R[0-9]{4}$` |  |" in page
+    # a primary key: any non-empty text (the source's own ids); a pattern where the contract has one
+    assert "| `rep_id` | string | yes | PK |  |  |" in page
+    assert "| `mobile` | string | no |  | pattern `^1[3-9][0-9]{9}$` |  |" in page
 
 
 def test_every_entity_has_a_documented_staging_model_reading_it_the_contract_way(contract):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from openpyxl import load_workbook
 from conftest import copy_delivery_day
+from openpyxl import load_workbook
 
 from pipelines.lib.landing import count_csv_rows
 from quality.contract import load_contract
@@ -183,7 +183,9 @@ def test_a_build_as_of_a_past_day_reproduces_that_nights_packs(company, salesrev
         assert rebuilt.keys() == original[folder].keys()
         for name, content in original[folder].items():
             if name.suffix == ".html":
-                assert _without_render_time(rebuilt[name].decode()) == _without_render_time(content.decode()), name
+                assert _without_render_time(rebuilt[name].decode()) == _without_render_time(
+                    content.decode()
+                ), name
             elif name.suffix == ".xlsx":  # the zip and the workbook's properties carry the write time
                 assert _cells(rebuilt[name]) == _cells(content), name
             else:
