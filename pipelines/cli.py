@@ -7,6 +7,7 @@ salesreview run                                               sample data if the
                                                               prepare, build; prints where things are
 salesreview remove-day --system crm --date YYYY-MM-DD          take a (misdated) delivery out again
 salesreview contract-docs                                     regenerate the contract's docs + dbt sources
+salesreview deliver --profile NAME [--date D] [--initial] FILES  a CRM/ERP's own exports as a delivery
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.generator import generate
 
     started = time.perf_counter()
+    if args.shape:  # a real export's files: generate the contract-shaped landing aside, then convert it
+        if args.labels:
+            print("--labels writes a landing folder's defect labels: not with --shape", file=sys.stderr)
+            return 2
+        import tempfile
+
+        from pipelines.generator.shapes import write_shape
+
+        with tempfile.TemporaryDirectory(prefix="salesreview-shape-") as landing:
+            generate(Path(landing), scale=args.scale, seed=args.seed, end_date=args.end_date, days=args.days)
+            files = write_shape(args.shape, Path(landing), Path(args.out))
+        print(f"wrote the sample company as a {args.shape} export in {time.perf_counter() - started:.1f} s:")
+        for path in files:
+            print(f"  {path}")
+        return 0
     rows = generate(
         Path(args.out),
         scale=args.scale,
@@ -310,6 +326,45 @@ def _cmd_contract_docs(_: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_UNUSABLE_INPUT = 2  # deliver: the profile or the files do not fit (the message says what to change)
+
+
+def _cmd_deliver(args: argparse.Namespace) -> int:
+    from pipelines.lib.deliver import DeliverError, deliver
+    from pipelines.lib.profiles import ProfileError, load_profile
+
+    landing = Path(args.landing) if args.landing else Settings.from_env().landing_dir
+    try:
+        profile = load_profile(args.profile)
+        result = deliver(
+            profile, [Path(f) for f in args.files], landing, extract_date=args.date, initial=args.initial
+        )
+    except (ProfileError, DeliverError) as error:
+        print(f"nothing delivered:\n{error}", file=sys.stderr)
+        return EXIT_UNUSABLE_INPUT
+    kind = "first load of history (--initial)" if args.initial else "delivery"
+    print(f"{result.system} {kind} {result.extract_date} with profile {result.profile}, into {landing}:")
+    for written in result.entities.values():
+        if written.name in result.absent_entities:
+            continue
+        how = " (one row per key)" if written.one_row_per_key else ""
+        print(f"  {written.name:<28}{written.rows:>10,} rows{how} from {', '.join(written.source_files)}")
+        if written.defaulted_columns:
+            print(f"  {'':<28}defaulted (not in the source): {', '.join(written.defaulted_columns)}")
+        if written.unmapped_columns:
+            print(f"  {'':<28}left empty (not in the profile): {', '.join(written.unmapped_columns)}")
+    if result.absent_entities:
+        print(f"  header only (not in the source): {', '.join(result.absent_entities)}")
+    if result.not_converted:
+        print("values that did not convert, written as they were (the ingest names each row):")
+        for (entity, column), problem in result.not_converted.items():
+            print(f"  {entity}.{column}: {problem.count:,}, e.g. {problem.example!r}: {problem.reason}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"manifest:  {result.manifest_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="salesreview", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -321,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE, help="last delivery date")
     p.add_argument("--days", type=int, default=730, help="number of daily deliveries")
     p.add_argument("--labels", help="inject labelled defects (quality/DEFECTS.md) and write the labels here")
+    p.add_argument(
+        "--shape",
+        choices=["salesforce", "cn_crm", "cn_erp"],
+        help="write the company as that system's real export files (profiles/ read them), not a landing",
+    )
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("prepare", help="prepare the dbt manifest for Dagster")
@@ -378,6 +438,16 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("contract-docs", help="regenerate the contract page and dbt sources from extracts.yml")
     p.set_defaults(func=_cmd_contract_docs)
+
+    p = sub.add_parser(
+        "deliver", help="turn a CRM/ERP's own export files into a landing delivery, with a source profile"
+    )
+    p.add_argument("--profile", required=True, help="a profile name (profiles/NAME.yml) or a YAML file")
+    p.add_argument("--date", type=date.fromisoformat, help="extract date YYYY-MM-DD (default: the profile's)")
+    p.add_argument("--initial", action="store_true", help="a first load of the full history")
+    p.add_argument("--landing", help="landing folder (default: SRW_LANDING_DIR or data/landing)")
+    p.add_argument("files", nargs="+", metavar="FILES", help="the export files (CSV or Excel)")
+    p.set_defaults(func=_cmd_deliver)
 
     args = parser.parse_args(argv)
     try:

@@ -9,7 +9,9 @@ Freshness, per system:
   2026-11-23 and the ERP's latest complete delivery is 2026-11-22, the ERP is stale;
 - no day may be missing between the system's first and latest loaded extract date (a gap in the
   daily sequence). A day the source system really did not export must still be delivered, as
-  header-only files with a manifest, once the source confirms nothing changed that day;
+  header-only files with a manifest, once the source confirms nothing changed that day. A first load
+  of history (`salesreview deliver --initial`: one delivery holding everything up to its date) starts
+  the sequence afresh: daily deliveries are demanded from the latest such delivery of the system on;
 - a nightly build must bring something new: a system that delivered before but has no new complete
   delivery in this build is stale (its export did not arrive), unless the build is a deliberate
   rebuild of what is loaded (`salesreview build --rebuild`, or an as-of build).
@@ -34,6 +36,10 @@ from pipelines.lib.ingest import LOADED_FILES_TABLE
 from pipelines.lib.landing import dates_without_manifest, list_extract_dates
 from quality.contract import Contract, Entity
 
+# Where the ingest keeps each delivery's `source` block (system, extract_date, initial, ...). Read
+# defensively: a warehouse loaded before `deliver` existed has no such table (no initial deliveries).
+DELIVERY_SOURCES_TABLE = "raw_meta.delivery_sources"
+
 # Completeness thresholds (a warning, never blocking).
 COMPLETENESS_WEEKS = 4  # trailing same-weekday deliveries compared against
 COMPLETENESS_MIN_RATIO = 0.30  # warn when today's rows < 30% of their average
@@ -52,13 +58,37 @@ class DeliveryCheck:
     metadata: dict = field(default_factory=dict)
 
 
-def _has_loaded_files(con: duckdb.DuckDBPyConnection) -> bool:
-    schema, table = LOADED_FILES_TABLE.split(".")
+def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
     return bool(
         con.execute(
             "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
         ).fetchone()[0]
     )
+
+
+def _has_loaded_files(con: duckdb.DuckDBPyConnection) -> bool:
+    return _has_table(con, LOADED_FILES_TABLE)
+
+
+def latest_initial_delivery(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    loaded: set[date],
+    removed: set[tuple[str, str]] = frozenset(),
+) -> date | None:
+    """The extract date of the system's latest first load of history (`deliver --initial`) that is
+    loaded and not being removed; None without one (or without the table)."""
+    if not _has_table(con, DELIVERY_SOURCES_TABLE):
+        return None
+    try:
+        rows = con.execute(
+            f'select extract_date from {DELIVERY_SOURCES_TABLE} where system = ? and "initial"', [system]
+        ).fetchall()
+    except duckdb.Error:  # an older layout of the table: no initial deliveries known
+        return None
+    days = [d if isinstance(d, date) else date.fromisoformat(str(d)) for (d,) in rows]
+    return max((d for d in days if d in loaded and (system, d.isoformat()) not in removed), default=None)
 
 
 def _loaded(con: duckdb.DuckDBPyConnection, entity: Entity) -> dict[date, int]:
@@ -148,7 +178,9 @@ def check_freshness(
             f"{expected_latest}{waiting_text}. Deliver the {system} extracts with their manifest.",
             {"latest_loaded": "none", "latest_delivered_any_system": str(expected_latest)},
         )
-    first, latest = min(loaded), max(loaded)
+    initial = latest_initial_delivery(con, system, set(loaded), removed)
+    # days before a first load of history are in it: the daily sequence starts there
+    first, latest = (initial or min(loaded)), max(loaded)
     behind = (expected_latest - latest).days if expected_latest and expected_latest > latest else 0
     all_days = [first + timedelta(days=i) for i in range((latest - first).days + 1)]
     gaps = [d for d in all_days if d not in loaded]
@@ -161,6 +193,7 @@ def check_freshness(
         "gaps": len(gaps),
         "gap_dates": _listed(gaps) or "none",
         "new_deliveries": len(new),
+        "first_load_of_history": str(initial) if initial else "none",
     }
     problems, what_to_do = [], []
     deliver_missing = (
@@ -176,6 +209,12 @@ def check_freshness(
     if gaps:
         problems.append(f"no delivery for {len(gaps)} day(s) in the daily sequence: {_listed(gaps)}")
         what_to_do.append(deliver_missing)
+        if initial is None:
+            what_to_do.append(
+                f"if the {system} deliveries so far are history rather than daily exports, a first load of "
+                "history is simpler: deliver the full export once with `salesreview deliver --initial` "
+                "(daily deliveries are then expected from its date on)"
+            )
     if require_new_delivery and not new and not behind:
         problems.append(
             f"nothing new was delivered since the last build: the latest delivery loaded is {latest} "
@@ -187,7 +226,10 @@ def check_freshness(
             "from what is loaded, run `salesreview build --rebuild`"
         )
     if not problems:
-        return DeliveryCheck(True, f"{system}: delivered every day from {first} to {latest}.", metadata)
+        since = f" (first load of history on {initial})" if initial else ""
+        return DeliveryCheck(
+            True, f"{system}: delivered every day from {first} to {latest}{since}.", metadata
+        )
     return DeliveryCheck(
         False,
         f"{system}: " + "; ".join(problems) + ". What to do: " + "; ".join(dict.fromkeys(what_to_do)) + ".",

@@ -9,23 +9,25 @@ else. For every column, in this order (only the first failing rule of a value is
                     2024-02-30 fails), expect_column_values_to_be_in_set for booleans
 3. allowed values-> expect_column_values_to_be_in_set (stage names come from the seed through
                     Column.resolved_allowed_values())
-4. pattern       -> expect_column_values_to_match_regex (ids, mobile numbers ^1[3-9][0-9]{9}$)
+4. pattern       -> expect_column_values_to_match_regex (e.g. mobile numbers ^1[3-9][0-9]{9}$)
 5. min / max     -> expect_column_values_to_be_between on the value read as a number
-and, for the entity, the primary key unique within a file -> expect_compound_columns_to_be_unique on
-(_path, *primary_key).
 
-Raw values are text, so the batch is a pandas frame of strings; an empty or blank value is missing
+Every rule of the suite looks at one row at a time, so ingestion runs it on batches of a bounded size
+(memory does not grow with the file). The one rule that needs a whole file, the primary key unique
+within a file, is SQL over the staged rows instead (`duplicate_key_query`), with the same messages.
+
+Raw values are text, so a batch is a pandas frame of strings; an empty or blank value is missing
 (GX's map expectations skip missing values, so only "required" looks at them). `validate_frame` runs
-the suite on ONE batch holding all of an entity's new files (columns `_path` and `_row_number` say
-where each row came from) through GX's pandas path (ephemeral context, dataframe asset, validation
-definition, result_format COMPLETE) and turns the unexpected rows into `Failure`s. Ingestion
-(pipelines/lib/ingest.py) turns those into the ExtractContractError message.
+the suite on one batch of an entity's new rows (columns `_path` and `_row_number` say where each row
+came from) through GX's pandas path (ephemeral context, dataframe asset, validation definition,
+result_format COMPLETE) and turns the unexpected rows into `Failure`s. Ingestion
+(pipelines/lib/ingest.py) sets the failing rows aside or, when too many rows of a file fail, refuses
+the file with the ExtractContractError message.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -100,11 +102,11 @@ def build_suite(entity: Entity):
 
     _context()  # GX objects need an active context
     ge = gx.expectations
-    suite = gx.ExpectationSuite(name=f"{entity.system}.{entity.name}")
+    expectations = []
     for index, column in enumerate(entity.columns):
         name = column.name
         if column.required:
-            suite.add_expectation(
+            expectations.append(
                 ge.ExpectColumnValuesToNotBeNull(
                     column=name, meta=_meta(column, index, 0, "required value is missing")
                 )
@@ -112,19 +114,19 @@ def build_suite(entity: Entity):
         if column.type in TYPE_RULES:
             regex, strftime_format, label = TYPE_RULES[column.type]
             problem = f"is not {label}"
-            suite.add_expectation(
+            expectations.append(
                 ge.ExpectColumnValuesToMatchRegex(
                     column=name, regex=regex, meta=_meta(column, index, 1, problem)
                 )
             )
             if strftime_format:
-                suite.add_expectation(
+                expectations.append(
                     ge.ExpectColumnValuesToMatchStrftimeFormat(
                         column=name, strftime_format=strftime_format, meta=_meta(column, index, 2, problem)
                     )
                 )
         elif column.type == "boolean":
-            suite.add_expectation(
+            expectations.append(
                 ge.ExpectColumnValuesToBeInSet(
                     column=name,
                     value_set=list(BOOLEAN_VALUES),
@@ -133,7 +135,7 @@ def build_suite(entity: Entity):
             )
         allowed = column.resolved_allowed_values()
         if allowed:
-            suite.add_expectation(
+            expectations.append(
                 ge.ExpectColumnValuesToBeInSet(
                     column=name,
                     value_set=list(allowed),
@@ -141,7 +143,7 @@ def build_suite(entity: Entity):
                 )
             )
         if column.pattern:
-            suite.add_expectation(
+            expectations.append(
                 ge.ExpectColumnValuesToMatchRegex(
                     column=name,
                     regex=column.pattern,
@@ -149,7 +151,7 @@ def build_suite(entity: Entity):
                 )
             )
         if column.min is not None or column.max is not None:
-            suite.add_expectation(
+            expectations.append(
                 ge.ExpectColumnValuesToBeBetween(
                     column=NUMBER_PREFIX + name,
                     min_value=column.min,
@@ -157,18 +159,9 @@ def build_suite(entity: Entity):
                     meta=_meta(column, index, 5, "out of range"),  # message from the value, see below
                 )
             )
-    suite.add_expectation(
-        ge.ExpectCompoundColumnsToBeUnique(
-            column_list=[PATH_COLUMN, *entity.primary_key],
-            meta={
-                "column": ", ".join(entity.primary_key),
-                "column_index": -1,
-                "rank": 0,
-                "problem": DUPLICATE_KEY,
-            },
-        )
-    )
-    return suite
+    # Given to the constructor, not added one by one: add_expectation on a suite named like one the
+    # context saved (_validation_definition's) would write into that saved suite.
+    return gx.ExpectationSuite(name=f"{entity.system}.{entity.name}", expectations=expectations)
 
 
 # --------------------------------------------------------------------------- running it
@@ -228,7 +221,6 @@ def validate_frame(entity: Entity, frame: pd.DataFrame) -> SuiteResult:
     rows = batch[ROW_COLUMN].to_numpy()
     # (row position, column index) -> (rank, failure): only the first failing rule of a value is kept.
     first: dict[tuple[int, int], tuple[int, Failure]] = {}
-    duplicates: list[Failure] = []
     for evaluation in result.results:
         meta = evaluation.expectation_config.meta
         if evaluation.exception_info and evaluation.exception_info.get("raised_exception"):
@@ -239,9 +231,6 @@ def validate_frame(entity: Entity, frame: pd.DataFrame) -> SuiteResult:
         if evaluation.success:
             continue
         positions = evaluation.result.get("unexpected_index_list") or []
-        if meta["problem"] == DUPLICATE_KEY:
-            duplicates += _duplicate_key_failures(entity, batch, positions)
-            continue
         column = entity.column(meta["column"])
         for position in positions:
             value = batch.at[position, column.name]
@@ -259,7 +248,7 @@ def validate_frame(entity: Entity, frame: pd.DataFrame) -> SuiteResult:
             key = (position, meta["column_index"])
             if key not in first or meta["rank"] < first[key][0]:
                 first[key] = (meta["rank"], failure)
-    failures = duplicates + [f for _, f in first.values()]
+    failures = [f for _, f in first.values()]
     failures.sort(key=lambda f: (f.path, f.row_number, f.column_index))
     return SuiteResult(
         success=bool(result.success),
@@ -275,28 +264,31 @@ def _range_problem(column: Column, number: float) -> str:
     return f"is above the maximum {column.max:g}"
 
 
-def _duplicate_key_failures(entity: Entity, batch: pd.DataFrame, positions: list[int]) -> list[Failure]:
-    """GX flags every row of a duplicated key; report each repeat, pointing at the first occurrence."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    key_columns = list(entity.primary_key)
-    for position in positions:
-        key = tuple(batch.at[position, c] for c in key_columns)
-        if any(pd.isna(k) for k in key):
-            continue  # a missing key is reported by its required check
-        groups[(batch.at[position, PATH_COLUMN], *key)].append(int(batch.at[position, ROW_COLUMN]))
-    failures = []
-    for (path, *key), row_numbers in groups.items():
-        row_numbers.sort()
-        failures += [
-            Failure(
-                path=str(path),
-                row_number=row,
-                column=", ".join(key_columns),
-                column_index=-1,
-                value=", ".join(str(k) for k in key),
-                problem=DUPLICATE_KEY,
-                detail=f"first seen in row {row_numbers[0]}",
-            )
-            for row in row_numbers[1:]
-        ]
-    return failures
+def duplicate_key_query(entity: Entity, rows: str) -> str:
+    """SQL over `rows` (a table or a parenthesized query with the contract columns as text, `_path` and
+    `_row_number`) giving every repeat of a primary key within a file, as a Failure's fields: _path,
+    _row_number, column_name, column_index, value, problem, detail. The first occurrence is not a
+    problem, each later one points at it. A key with a missing (blank) part is left to `required`."""
+    keys = [_sql_ident(c) for c in entity.primary_key]
+    not_blank = " and ".join(f"not coalesce(regexp_full_match({k}, '\\s*'), true)" for k in keys)
+    partition = ", ".join(["_path", *keys])
+    return f"""
+        select _path, _row_number, {_sql_text(", ".join(entity.primary_key))} as column_name,
+               -1 as column_index, concat_ws(', ', {", ".join(keys)}) as value,
+               {_sql_text(DUPLICATE_KEY)} as problem, 'first seen in row ' || first_row as detail
+        from (
+            select _path, _row_number, {", ".join(keys)},
+                   min(_row_number) over (partition by {partition}) as first_row
+            from {rows}
+            where {not_blank}
+        )
+        where _row_number > first_row
+    """
+
+
+def _sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from reports import i18n
+from reports import i18n, source_coverage
 from reports.context import PackContext
 
 RAW_HTML_OPEN = "```{=html}"
@@ -52,7 +52,16 @@ def finding_html(sentences: Sequence[str]) -> str:
 
 
 def section(section_id: str, title: str, findings: Sequence[str], *parts: str, level: int = 2) -> None:
-    """Emit a section: its heading, its findings, then its parts (HTML)."""
+    """Emit a section: its heading, its findings, then its parts (HTML). A section that needs an entity
+    the source does not have shows that instead (reports/source_coverage.py)."""
+    coverage, lang = source_coverage.current()
+    missing = coverage.missing_for(section_id)
+    if missing:
+        text = source_coverage.not_in_source_text(missing, lang)
+        findings, parts = (
+            [],
+            (f'<p class="srw-not-in-source" data-missing="{esc(",".join(missing))}">{esc(text)}</p>',),
+        )
     emit(heading(level, title, section_id))
     body = finding_html(findings) + "".join(parts)
     emit(raw_html(f'<div class="srw-section" data-section="{esc(section_id)}">{body}</div>'))
@@ -149,7 +158,7 @@ def table(
 
 
 def _downloads(ctx: PackContext, table_id: str, columns: Sequence[Column], rows) -> str:
-    unit = {"money": "元" if ctx.lang == "zh-CN" else "CNY"}
+    unit = {"money": i18n.currency_unit(ctx.lang).strip()}
     header = [c.label + (f" ({unit[c.kind]})" if c.kind in unit else "") for c in columns]
     values = [
         [

@@ -2,12 +2,14 @@
 
 Every label a pack shows is a key of TEXT with its two translations; `t(key, lang)` picks one. Money is
 kept as yuan (Decimal) until it is shown: in Chinese as 万元 (10,000 yuan), in English as CNY thousands
-or millions, one unit per table or card group so that figures line up and compare.
+or millions, one unit per table or card group so that figures line up and compare. A source that declares
+another currency (profiles/README.md) shows as 万美元 / USD k: `use_currency` sets it for one pack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -111,13 +113,41 @@ def region_slug(region: str) -> str:
 # ---------------------------------------------------------------------------------------------- money
 
 
+# Chinese names of common currencies, for 万元 / 万美元; another code shows as 万 EUR-style.
+CURRENCY_ZH = {
+    "CNY": "元",
+    "RMB": "元",
+    "USD": "美元",
+    "HKD": "港元",
+    "EUR": "欧元",
+    "JPY": "日元",
+    "GBP": "英镑",
+}
+_currency: ContextVar[str] = ContextVar("currency", default="CNY")
+
+
+def use_currency(code: str) -> None:
+    """The currency the amounts of the pack being rendered are in (ISO code, from its source)."""
+    _currency.set(code.upper())
+
+
+def currency() -> str:
+    return _currency.get()
+
+
+def currency_unit(lang: str) -> str:
+    """One unit of money: 元 / 美元 in Chinese, the ISO code in English."""
+    code = currency()
+    return CURRENCY_ZH.get(code, f" {code}") if lang == "zh-CN" else code
+
+
 @dataclass(frozen=True)
 class MoneyScale:
     """How a group of amounts is shown: divided by `divisor`, `decimals` digits, labelled `unit`."""
 
     divisor: Decimal
     decimals: int
-    unit: str  # "万元", "CNY k", "CNY M"
+    unit: str  # "万元", "CNY k", "CNY M" (another currency: "万美元", "USD k")
 
     def number(self, yuan: Decimal | float | int | None) -> str:
         if yuan is None:
@@ -132,9 +162,9 @@ class MoneyScale:
         if yuan is None:
             return MISSING
         if lang == "zh-CN":
-            return f"{self.number(yuan)} 万元"
-        suffix = self.unit.removeprefix("CNY ")
-        return f"CNY {self.number(yuan)}{suffix}"
+            return f"{self.number(yuan)} {self.unit}"
+        code, _, suffix = self.unit.partition(" ")
+        return f"{code} {self.number(yuan)}{suffix}"
 
 
 def money_scale(amounts: Iterable[Decimal | float | int | None], lang: str) -> MoneyScale:
@@ -142,10 +172,11 @@ def money_scale(amounts: Iterable[Decimal | float | int | None], lang: str) -> M
     CNY millions (from 1M up, two decimals) or thousands (one decimal) in English."""
     largest = max((abs(Decimal(str(a))) for a in amounts if a is not None), default=Decimal(0))
     if check_lang(lang) == "zh-CN":
-        return MoneyScale(Decimal(10_000), 1 if largest >= 1_000_000 else 2, "万元")
+        unit = "万" + currency_unit(lang).strip()
+        return MoneyScale(Decimal(10_000), 1 if largest >= 1_000_000 else 2, unit)
     if largest >= 1_000_000:
-        return MoneyScale(Decimal(1_000_000), 2, "CNY M")
-    return MoneyScale(Decimal(1_000), 1, "CNY k")
+        return MoneyScale(Decimal(1_000_000), 2, f"{currency()} M")
+    return MoneyScale(Decimal(1_000), 1, f"{currency()} k")
 
 
 def money(yuan: Decimal | float | int | None, lang: str) -> str:

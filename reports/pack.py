@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from reports import i18n
+from reports import i18n, source_coverage
 from reports.components import emit, esc, raw_html
 from reports.context import Audience, PackContext, PackDataError, Period, as_of_date, connect_readonly
 
@@ -41,6 +41,9 @@ def open_context(
         current = Period.quarter(start or as_of)
         period = current if start or current.end <= as_of else current.previous()
     tables = Path(tables_dir) if tables_dir else None
+    coverage = source_coverage.load(con, as_of)
+    source_coverage.use(coverage, i18n.check_lang(lang))
+    i18n.use_currency(coverage.currency)
     return PackContext(
         con=con,
         period=period,
@@ -70,6 +73,47 @@ def header(ctx: PackContext) -> None:
             f"{esc(ctx.audience.name(lang))}</p>"
             f'<p class="srw-stamp">{esc(stamp)} · '
             f'<a class="srw-lang" href="{esc(ctx.audience.slug)}.{other}.html" hreflang="{other}">'
-            f"{esc(i18n.t('other_language', lang))}</a></p></div>"
+            f"{esc(i18n.t('other_language', lang))}</a></p>{_source_line(lang)}</div>"
         )
     )
+
+
+def _source_line(lang: str) -> str:
+    """For deliveries made from the user's own exports: which profile, what the source lacks, the
+    currency. Nothing for contract-shaped deliveries."""
+    coverage, _ = source_coverage.current()
+    if not coverage.from_profiles:
+        return ""
+    zh = lang == "zh-CN"
+    parts = []
+    for system in sorted(coverage.systems):
+        source = coverage.systems[system]
+        name = source.profile or ("契约格式" if zh else "contract files")
+        parts.append(f"{system.upper()}：{name}" if zh else f"{system.upper()}: {name}")
+    lacking = [
+        f"{source_coverage.entity_label(entity, lang)}.{column}"
+        if not zh
+        else f"{source_coverage.entity_label(entity, lang)}的{column}"
+        for source in coverage.systems.values()
+        for entity, columns in sorted(source.defaulted_columns.items())
+        for column in columns
+    ]
+    absent = [source_coverage.entity_label(e, lang) for e in sorted(coverage.absent)]
+    text = ("数据来源 " if zh else "Source ") + ("；" if zh else "; ").join(parts)
+    if absent:
+        text += ("。源系统没有：" if zh else ". Not in your source: ") + ("、" if zh else ", ").join(absent)
+    if lacking:
+        text += ("。由映射配置填默认值的字段：" if zh else ". Defaulted by the profile: ") + (
+            "、" if zh else ", "
+        ).join(lacking)
+    conflict = coverage.currency_conflict
+    if conflict:
+        text += (
+            f"。注意：各系统声明的币种不同（{'、'.join(conflict)}），金额未换算。"
+            if zh
+            else f". Note: the systems declare different currencies ({', '.join(conflict)}); "
+            "amounts are not converted."
+        )
+    else:
+        text += ("。金额币种：" if zh else ". Amounts in ") + coverage.currency
+    return f'<p class="srw-source">{esc(text)}</p>'

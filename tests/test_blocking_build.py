@@ -4,8 +4,10 @@ A small company (scale 0.3, 60 days; tests/conftest.py) is built once. Then one 
 whose extracts are broken in three ways at once, each in its own entity (so one failing build covers all
 three):
 - crm/activities: the column `city` is missing from the file;
-- crm/opportunities: row 2's `amount` is 'abc' (wrong type);
-- erp/products: row 1 is repeated at the end (duplicated primary key).
+- crm/opportunities: every row's `amount` is 'abc' (wrong type; more rows than the 5% of a file that
+  may be set aside while the rest loads);
+- erp/products: row 1 is repeated at the end (duplicated primary key; products is a snapshot, no row of
+  it may be set aside).
 The build must exit non-zero, name each file, row and column, and leave the marts and the site
 exactly as they were. Then the day is re-delivered correctly (new files, manifests rewritten) and the
 build succeeds with the new day in.
@@ -21,7 +23,7 @@ import duckdb
 import pytest
 from conftest import copy_delivery_day
 
-from pipelines.lib.landing import write_manifest
+from pipelines.lib.landing import count_csv_rows, write_manifest
 from quality.contract import load_contract
 
 pytestmark = pytest.mark.e2e
@@ -73,8 +75,9 @@ def _drop_city(rows: list[list[str]]) -> list[list[str]]:
     return [row[:city] + row[city + 1 :] for row in rows]
 
 
-def _amount_abc_in_row_2(rows: list[list[str]]) -> list[list[str]]:
-    rows[2][rows[0].index("amount")] = "abc"
+def _amount_abc_in_every_row(rows: list[list[str]]) -> list[list[str]]:
+    for row in rows[1:]:
+        row[rows[0].index("amount")] = "abc"
     return rows
 
 
@@ -85,7 +88,7 @@ def _repeat_row_1(rows: list[list[str]]) -> list[list[str]]:
 def _break(landing: Path, day: str) -> None:
     """Three broken files in the new day's delivery, then the manifests (the delivery is complete)."""
     _edit(landing / f"crm/activities/{day}.csv", _drop_city)
-    _edit(landing / f"crm/opportunities/{day}.csv", _amount_abc_in_row_2)
+    _edit(landing / f"crm/opportunities/{day}.csv", _amount_abc_in_every_row)
     _edit(landing / f"erp/products/{day}.csv", _repeat_row_1)
     for system in CONTRACT.systems:
         write_manifest(landing, CONTRACT, system, day)
@@ -100,6 +103,7 @@ def test_bad_delivery_blocks_the_build_and_a_corrected_one_goes_through(company,
 
     copy_delivery_day(source, root / "landing", day)
     _break(root / "landing", day)
+    opportunities = count_csv_rows(root / "landing" / f"crm/opportunities/{day}.csv")
     result = salesreview(["build"], root)
 
     output = result.stdout + result.stderr
@@ -111,13 +115,15 @@ def test_bad_delivery_blocks_the_build_and_a_corrected_one_goes_through(company,
         "header (line 1)",
         "column city: column missing from the header",
         # wrong type: file, row and line, column, value
-        f"crm/opportunities/{day}.csv: 1 problem(s)",
+        f"crm/opportunities/{day}.csv: {opportunities} problem(s)",
         "column amount: is not a decimal number",
         "row 2 (line 3): 'abc'",
+        f"{opportunities} of {opportunities} rows (100.0%) break the contract, more than the 5% allowed",
         # duplicated primary key: file, row, column, the first occurrence
         f"erp/products/{day}.csv: 1 problem(s)",
         "column product_id: duplicate primary key",
         "(first seen in row 1)",
+        "more than the 0% allowed for erp.products",
     ):
         assert output.count(fragment) == 1, fragment  # said once, not once per log line and check
     assert "Traceback" not in output, "no stack trace for a data error"

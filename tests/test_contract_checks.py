@@ -25,7 +25,7 @@ from quality.delivery_checks import (
     check_completeness,
     check_freshness,
 )
-from quality.expectations import build_suite, validate_frame
+from quality.expectations import build_suite, duplicate_key_query, validate_frame
 
 CONTRACT = load_contract()
 STAGES = (
@@ -53,16 +53,19 @@ def _expectations(entity_name: str) -> dict[tuple[str, str], dict]:
 
 def test_suite_is_built_from_the_contract():
     opportunities = _expectations("opportunities")
-    # required columns: opportunity_id, opportunity_name, customer_id, owner_rep_id, product_id, stage,
-    # amount, probability, expected_close_date, created_at, updated_at = 11
+    # one not-null expectation per required column, none for an optional one (lead_id)
     required = [c for t, c in opportunities if t == "expect_column_values_to_not_be_null"]
-    assert len(required) == 11 and "lead_id" not in required
+    entity = CONTRACT.entity("opportunities")
+    assert sorted(required) == sorted(c.name for c in entity.columns if c.required)
+    assert "opportunity_id" in required and "lead_id" not in required
     assert tuple(opportunities[("expect_column_values_to_be_in_set", "stage")]["value_set"]) == STAGES
     between = opportunities[("expect_column_values_to_be_between", "__number__probability")]
     assert (between["min_value"], between["max_value"]) == (0, 100)
-    assert ("expect_compound_columns_to_be_unique", "_path,opportunity_id") in opportunities
     assert ("expect_column_values_to_match_strftime_format", "expected_close_date") in opportunities
-    assert opportunities[("expect_column_values_to_match_regex", "opportunity_id")]["regex"] == "^O[0-9]{7}$"
+    # Ids are the source's own (any non-empty text); the primary key's uniqueness within a file is SQL
+    # over the whole file (duplicate_key_query), not a GX expectation run batch by batch.
+    assert ("expect_column_values_to_match_regex", "opportunity_id") not in opportunities
+    assert not [t for t, _ in opportunities if t == "expect_compound_columns_to_be_unique"]
 
     reps = _expectations("reps")
     assert reps[("expect_column_values_to_match_regex", "mobile")]["regex"] == "^1[3-9][0-9]{9}$"
@@ -122,9 +125,32 @@ def test_suite_finds_each_problem_once_with_file_row_column_and_value():
         ("a.csv", 2, "rep_name", None, "required value is missing", None),
         ("a.csv", 2, "mobile", "12812345678", "does not match the pattern ^1[3-9][0-9]{9}$", None),
         ("a.csv", 2, "hire_date", "2024-1-2", "is not a date YYYY-MM-DD", None),
-        ("a.csv", 3, "rep_id", "R0001", "duplicate primary key", "first seen in row 1"),
         ("a.csv", 3, "role", "boss", "is not one of the allowed values: rep, manager, director", None),
         ("a.csv", 3, "updated_at", "2024-02-30 10:00:00", "is not a timestamp YYYY-MM-DD HH:MM:SS", None),
+    ]
+
+
+def test_a_repeated_primary_key_is_found_in_sql_over_the_whole_file():
+    frame = _reps_frame(
+        [
+            ("a.csv", 1, {}),
+            ("a.csv", 2, {"rep_id": "R0002"}),
+            ("a.csv", 3, {}),  # R0001 again: a repeat of row 1
+            ("a.csv", 4, {"rep_id": "R0002"}),  # a repeat of row 2
+            ("a.csv", 5, {}),  # R0001 a third time: still points at row 1
+            ("a.csv", 6, {"rep_id": " "}),  # a blank key is left to the required check
+            ("a.csv", 7, {"rep_id": " "}),
+            ("b.csv", 1, {}),  # R0001 in another file is fine: the key is unique within a file
+        ]
+    )
+    with duckdb.connect() as con:
+        con.register("staged", frame)
+        query = duplicate_key_query(CONTRACT.entity("reps"), "staged")
+        found = con.execute(f"select * from ({query}) order by all").fetchall()
+    assert found == [
+        ("a.csv", 3, "rep_id", -1, "R0001", "duplicate primary key", "first seen in row 1"),
+        ("a.csv", 4, "rep_id", -1, "R0002", "duplicate primary key", "first seen in row 2"),
+        ("a.csv", 5, "rep_id", -1, "R0001", "duplicate primary key", "first seen in row 1"),
     ]
 
 
@@ -158,7 +184,8 @@ def _loaded_files(con: duckdb.DuckDBPyConnection, entity: str, rows_by_day: dict
     ensure_ingest_tables(con, CONTRACT)
     system = CONTRACT.entity(entity).system
     con.executemany(
-        "insert into raw_meta.loaded_files values (?, ?, ?, ?, 'sha', ?, 'archived', ?)",
+        "insert into raw_meta.loaded_files (system, entity, extract_date, source_file, file_sha256, "
+        "row_count, archived_path, loaded_at) values (?, ?, ?, ?, 'sha', ?, 'archived', ?)",
         [
             (system, entity, day, f"{system}/{entity}/{day}.csv", rows, datetime(2024, 1, 1))
             for day, rows in rows_by_day.items()
@@ -312,6 +339,7 @@ def test_asset_checks_pass_on_a_good_delivery(tmp_path):
     payments = {name: (c.passed, c.severity) for (table, name), c in checks.items() if table == "payments"}
     assert payments == {
         "contract": (True, dg.AssetCheckSeverity.ERROR),
+        "quarantine": (True, dg.AssetCheckSeverity.WARN),
         "completeness": (True, dg.AssetCheckSeverity.WARN),
     }
     log = {name: (c.passed, c.severity) for (table, name), c in checks.items() if table == "erp_deliveries"}
@@ -330,6 +358,7 @@ def test_asset_checks_pass_on_a_good_delivery(tmp_path):
 def test_failed_contract_check_blocks_downstream_and_loads_nothing(tmp_path):
     landing, archive = tmp_path / "landing", tmp_path / "archive"
     deliver(landing, DAY1, {"payments": PAYMENTS_DAY1})
+    # 1 of DAY2's 2 rows breaks the contract: more than the 5% that could be set aside.
     deliver(landing, DAY2, {"payments": PAYMENTS_DAY2.replace("15000.00", "abc")})
 
     result, checks, downstream_ran = _materialize(tmp_path, landing, archive)
@@ -341,6 +370,7 @@ def test_failed_contract_check_blocks_downstream_and_loads_nothing(tmp_path):
     assert (meta["files"], meta["rows"], meta["failures"]) == (2, 5, 1)
     assert "erp/payments/2024-03-02.csv" in contract.description
     assert "column payment_amount" in contract.description and "row 1 (line 2): 'abc'" in contract.description
+    assert "1 of 2 rows (50.0%) break the contract, more than the 5% allowed" in contract.description
     delivery = checks[("erp_deliveries", "delivery")]
     assert not delivery.passed and delivery.description.startswith("erp: 1 new delivery refused (2024-03-02)")
     # the other tables' checks did not run: their files were fine, but not loaded either
@@ -370,5 +400,9 @@ def test_every_ingest_step_carries_its_checks():
         system = asset.node_def.name.removeprefix("raw_")
         expected = {(f"{system}_deliveries", "delivery", True), (f"{system}_deliveries", "freshness", True)}
         for entity in CONTRACT.entities_of(system):
-            expected |= {(entity.name, "contract", True), (entity.name, "completeness", False)}
+            expected |= {
+                (entity.name, "contract", True),
+                (entity.name, "quarantine", False),
+                (entity.name, "completeness", False),
+            }
         assert {(s.asset_key.path[-1], s.name, s.blocking) for s in asset.check_specs} == expected

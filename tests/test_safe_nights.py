@@ -27,7 +27,7 @@ import pytest
 from conftest import REPO_ROOT, copy_delivery_day, isolated_env
 from openpyxl import Workbook, load_workbook
 
-from pipelines.lib.landing import write_manifest
+from pipelines.lib.landing import count_csv_rows, write_manifest
 from pipelines.lib.release import running_build
 from quality.contract import load_contract
 
@@ -333,24 +333,26 @@ def test_a_misdated_delivery_is_refused_and_remove_day_undoes_a_loaded_day(compa
 
 
 def test_half_a_delivery_never_loads_and_every_problem_is_listed_once(company, salesreview):
-    """A contract error in one CRM file, a file whose content no longer matches the ERP manifest, and
-    files that are not what the contract says, all in the day's delivery: nothing of the day loads, and
-    the message lists each problem once, without a stack trace."""
+    """Contract errors in CRM files (more bad rows than may be set aside), a file whose content no longer
+    matches the ERP manifest, and files that are not what the contract says, all in the day's delivery:
+    nothing of the day loads, and the message lists each problem once, without a stack trace."""
     root, source = company
     landing = root / "landing"
     before = published(root)
     copy_delivery_day(source, landing, DAY_61)
 
-    def amount_abc(rows):
-        rows[1][rows[0].index("amount")] = "abc"
+    def amount_abc(rows):  # in every row: more than the 5% of rows that may be set aside
+        for row in rows[1:]:
+            row[rows[0].index("amount")] = "abc"
         return rows
 
-    def nul_in_a_name(rows):
+    def nul_in_a_name(rows):  # in one row: reps is a snapshot, no row of it may be set aside
         column = rows[0].index("rep_name")
         rows[1][column] = rows[1][column][:2] + "\x00" + rows[1][column][2:]
         return rows
 
     rewrite(landing / "crm" / "opportunities" / f"{DAY_61}.csv", amount_abc)
+    opportunities = count_csv_rows(landing / "crm" / "opportunities" / f"{DAY_61}.csv")
     rewrite(landing / "crm" / "reps" / f"{DAY_61}.csv", nul_in_a_name)
     activities = landing / "crm" / "activities" / f"{DAY_61}.csv"
     activities.write_bytes(
@@ -375,8 +377,9 @@ def test_half_a_delivery_never_loads_and_every_problem_is_listed_once(company, s
     assert "Traceback" not in output
     for once in (
         f"crm: 1 new delivery refused ({DAY_61})",
-        f"crm/opportunities/{DAY_61}.csv: 1 problem(s)",
+        f"crm/opportunities/{DAY_61}.csv: {opportunities} problem(s)",
         "row 1 (line 2): 'abc'",
+        f"{opportunities} of {opportunities} rows (100.0%) break the contract, more than the 5% allowed",
         f"crm/reps/{DAY_61}.csv: 1 problem(s)",
         "column rep_name: contains a control character (U+0000)",
         f"crm/activities/{DAY_61}.csv: 1 problem(s)",

@@ -10,13 +10,21 @@ entries, so they can be tested on hand-made events.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 
 RECOVERED_PREFIX = "recovered: "
 MAX_UNEXPECTED_LINES = 12
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 DBT_ERRORS = "Errors parsed from dbt logs:"
+# The dbt test that stops the build when 'block' rules hold back too much won revenue
+# (dbt_project/tests/quality/): its fail_calc is the held-back share in basis points, which Dagster
+# records as the check's failed_row_count, so the share is known even when the build's warehouse is gone.
+HELD_BACK_CHECK = "assert_held_back_won_share_within_limit"
+HELD_BACK_MODEL = "quality.held_back_revenue"
+FAILED_ROW_COUNT = "dagster_dbt/failed_row_count"
 
 
 @dataclass
@@ -29,6 +37,76 @@ class BuildSummary:
     steps_skipped: int = 0
     published: str | None = None  # the release published by this build
     interrupted_in: str | None = None  # the step a SIGTERM or Ctrl-C stopped
+    held_back: str | None = None  # what the blocking data-quality rules keep out of the marts
+
+
+def _money(amount) -> str:
+    return f"CNY {Decimal(str(amount or 0)):,.2f}"
+
+
+def held_back_line(rows: Iterable[Mapping]) -> str | None:
+    """One line from the rows of quality.held_back_revenue: the share of the won revenue to date the
+    'block' rules keep out of the marts, its amount and deals, and the rule holding back most."""
+    rows = list(rows)
+    total = next((r for r in rows if r["is_total"]), None)
+    if total is None or total["won_share_held_back"] is None:
+        return None
+    line = (
+        f"blocking data-quality rules hold back {total['won_share_held_back']:.1%} of won revenue "
+        f"({_money(total['won_amount_held_back'])} in {total['won_deals_held_back']} deals)"
+    )
+    rules = [r for r in rows if not r["is_total"] and (r["won_amount_held_back"] or 0) > 0]
+    if rules:
+        biggest = max(rules, key=lambda r: (r["won_amount_held_back"], r["rule_id"]))
+        line += f"; biggest: {biggest['rule_id']} {biggest['won_share_held_back']:.1%}"
+    return line
+
+
+def read_held_back(warehouse_path: Path | str) -> str | None:
+    """held_back_line from a warehouse file (None when it or the model is missing)."""
+    import duckdb
+
+    if not Path(warehouse_path).exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse_path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        cursor = con.execute(f"select * from {HELD_BACK_MODEL}")
+        names = [d[0] for d in cursor.description]
+        return held_back_line(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def held_back_limit_exceeded(basis_points: int | None) -> str:
+    """The problem a failed held-back check stands for, said plainly (no test name)."""
+    share = "" if basis_points is None else f" {basis_points / 100:.1f}% of"
+    return (
+        f"blocking data-quality rules hold back{share} won revenue, more than the build allows "
+        "(dbt var max_held_back_won_share in dbt_project/dbt_project.yml): these records are kept out "
+        f"of every mart. Per rule: {HELD_BACK_MODEL}; the records, their evidence and amounts: "
+        "quality.quarantine where severity = 'block'. Correct them in the source system (or raise the "
+        "limit deliberately) and build again."
+    )
+
+
+def _metadata_value(metadata: Mapping | None, key: str):
+    value = (metadata or {}).get(key)
+    return getattr(value, "value", value)
+
+
+def _published_warehouse(metadata: Mapping | None, release: str | None) -> Path | None:
+    """The published release's warehouse: the release step records the path it built in
+    (releases/building/warehouse.duckdb), which publishing renamed to releases/<release>/."""
+    built = _metadata_value(metadata, "warehouse")
+    if not built or not release:
+        return None
+    built = Path(str(built))
+    return built.parent.parent / release / built.name
 
 
 def phase_of(step_key: str) -> str:
@@ -88,9 +166,13 @@ def _unexpected(step: str, error) -> str:
     return f"{step}: unexpected error {cause.cls_name}: {_first_lines(message)}"
 
 
-def summarize(entries: Iterable, success: bool) -> BuildSummary:
-    """Summarize a run from its event log entries (instance.all_logs(run_id))."""
+def summarize(entries: Iterable, success: bool, warehouse_path: Path | None = None) -> BuildSummary:
+    """Summarize a run from its event log entries (instance.all_logs(run_id)). The held-back line comes
+    from `warehouse_path`, else from the warehouse the run published, else (a failed build) from the
+    held-back check's share."""
     entries = list(entries)
+    held_back_basis_points: int | None = None
+    held_back_failed = False
     summary = BuildSummary(success=success)
     events = [e.dagster_event for e in entries if e.dagster_event is not None]
     summary.phases = phase_seconds(events)
@@ -109,10 +191,17 @@ def summarize(entries: Iterable, success: bool) -> BuildSummary:
         kind = event.event_type_value
         if kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
+            is_held_back = evaluation.check_name == HELD_BACK_CHECK
+            if is_held_back:
+                metadata = getattr(evaluation, "metadata", None)
+                held_back_basis_points = _metadata_value(metadata, FAILED_ROW_COUNT)
             if evaluation.passed:
                 continue
             name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
             text = evaluation.description or name
+            if is_held_back:
+                held_back_failed = True
+                text = held_back_limit_exceeded(held_back_basis_points)
             if evaluation.severity.value == "ERROR":
                 steps_with_failed_checks.add(event.step_key)
                 add(summary.problems, text)
@@ -121,13 +210,17 @@ def summarize(entries: Iterable, success: bool) -> BuildSummary:
         elif kind == "STEP_SKIPPED":
             summary.steps_skipped += 1
         elif kind == "ASSET_MATERIALIZATION" and event.step_key and event.step_key.startswith("release"):
-            release = event.event_specific_data.materialization.metadata.get("release")
+            metadata = event.event_specific_data.materialization.metadata
+            release = metadata.get("release")
             summary.published = release.value if release is not None else summary.published
+            warehouse_path = warehouse_path or _published_warehouse(metadata, summary.published)
     for event in events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.event_specific_data
             if data.user_failure_data is not None:  # a deliberate dg.Failure: a data problem, said once
                 description = _failure(data.user_failure_data.description or event.step_key)
+                if held_back_failed and _only_held_back(description):
+                    continue  # the held-back check's problem says it already, in words
                 if event.step_key not in steps_with_failed_checks or description.startswith("dbt build"):
                     add(summary.problems, description)
             elif data.error is not None and _is_interrupt(data.error):
@@ -140,7 +233,19 @@ def summarize(entries: Iterable, success: bool) -> BuildSummary:
                 add(summary.problems, _unexpected("run", data.error))
             elif event.message:
                 add(summary.problems, event.message)
+    if warehouse_path is not None:
+        summary.held_back = read_held_back(warehouse_path)
+    if summary.held_back is None and held_back_basis_points is not None:
+        summary.held_back = (
+            f"blocking data-quality rules hold back {held_back_basis_points / 100:.1f}% of won revenue"
+        )
     return summary
+
+
+def _only_held_back(dbt_failure: str) -> bool:
+    """True when the held-back test is the only thing a dbt failure reports."""
+    failed = [line for line in dbt_failure.splitlines() if re.match(r"\s*(Failure|Error) in ", line)]
+    return bool(failed) and all(HELD_BACK_CHECK in line for line in failed)
 
 
 def format_summary(summary: BuildSummary, seconds: float) -> str:
@@ -158,11 +263,15 @@ def format_summary(summary: BuildSummary, seconds: float) -> str:
         lines.append(
             f"nightly build succeeded in {seconds:.1f} s ({phases}); published release {summary.published}"
         )
+        if summary.held_back:
+            lines.append(summary.held_back)
     else:
         lines.append(
             f"nightly build FAILED in {seconds:.1f} s ({phases or 'no step finished'}): nothing was "
             "published, the warehouse and the site are as they were after the last good build."
         )
+        if summary.held_back:
+            lines.append(summary.held_back)
         lines.append(f"{len(summary.problems)} problem(s):")
         for number, problem in enumerate(summary.problems, start=1):
             lines.append(f"\n[{number}] {problem}")

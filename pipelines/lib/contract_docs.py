@@ -64,6 +64,8 @@ def _source_table(entity: Entity) -> dict:
     }
     if entity.version_column:
         table_meta["version_column"] = entity.version_column
+    if entity.known_from:  # read by the as-of build for a first load of history (current_extract_rows.sql)
+        table_meta["known_from_column"] = entity.known_from
     columns = [
         {
             "name": c.name,
@@ -131,6 +133,10 @@ def _entity_section(entity: Entity) -> list[str]:
         f"- File: `{entity.system}/{entity.name}/<extract_date>.csv`; raw table `{entity.raw_table}`",
         f"- Load mode: **{entity.load_mode}**; primary key: `{', '.join(entity.primary_key)}`"
         + (f"; version column: `{entity.version_column}`" if entity.version_column else ""),
+        f"- Rows that break the contract are set aside in `raw_meta.rejected_rows` and the rest loads, up to "
+        f"{entity.max_rejected_share * 100:g}% of a file's rows (`max_rejected_share`); more refuse the file"
+        if entity.max_rejected_share
+        else "- A row that breaks the contract refuses the file (`max_rejected_share: 0`)",
         "",
         "| Column | Type | Required | Key | Allowed values / pattern / range | References | Description |",
         "|---|---|---|---|---|---|---|",
@@ -143,7 +149,7 @@ def _entity_section(entity: Entity) -> list[str]:
                 [
                     f"`{c.name}`",
                     c.type,
-                    "yes" if c.required else "",
+                    "yes" if c.required else "no",
                     key,
                     _cell(_rule_text(c)),
                     f"`{c.references}`" if c.references else "",
@@ -154,6 +160,51 @@ def _entity_section(entity: Entity) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def _manifest_section(contract: Contract) -> list[str]:
+    """The manifest format, for systems that deliver contract-shaped files themselves."""
+    system = next(iter(contract.systems))
+    day = "2026-11-22"
+    files = ",\n".join(
+        f'  "{e.name}": {{"path": "{contract.file_path(system, e.name, day)}", "rows": 120, '
+        '"sha256": "9f2c…"}'
+        for e in contract.entities_of(system)[:2]
+    )
+    pattern = contract.landing["manifest_pattern"]
+    return [
+        "## Manifest",
+        "",
+        f"One JSON file (UTF-8) per delivery, `<landing>/{pattern}`, written after the data files:",
+        "",
+        "```json",
+        "{",
+        f' "system": "{system}",',
+        f' "extract_date": "{day}",',
+        ' "files": {',
+        files + ",",
+        "  …",
+        " }",
+        "}",
+        "```",
+        "",
+        "- `system` and `extract_date` (`YYYY-MM-DD`, the extract's date in Asia/Shanghai) are those of the",
+        "  manifest's own path.",
+        "- `files` has one entry for **every** entity of the system (a header-only file when nothing",
+        "  changed or the source does not have the entity): `path` relative to the landing folder,",
+        "  `rows` the number of data rows (CSV records after the header: a quoted line break does not",
+        "  start a row), `sha256` the file's SHA-256 in lowercase hex.",
+        "- `source` (optional) says how `salesreview deliver` made the files from a system's own export",
+        "  (profiles/README.md): `profile`, `initial` (true for a first load of history: freshness demands",
+        "  daily deliveries from its date on, and an as-of build before it counts each of its rows as known",
+        "  from the entity's known-from column), `currency`, `absent_entities`, `defaulted_columns`,",
+        "  `unmapped_columns` and `source_files`. A system that writes contract-shaped files itself leaves",
+        "  it out.",
+        "",
+        "A day without changes is still delivered, with its manifest: header-only files for delta entities",
+        "and the full list again for snapshot entities.",
+        "",
+    ]
 
 
 def render_markdown(contract: Contract) -> str:
@@ -192,6 +243,9 @@ def render_markdown(contract: Contract) -> str:
         "file it lists is present with that row count and SHA-256; ingestion never reads a delivery",
         "whose manifest is missing or does not match (a partial or changed upload).",
         "",
+    ]
+    lines += _manifest_section(contract)
+    lines += [
         "## Load modes",
         "",
     ]

@@ -1,21 +1,29 @@
 """Load landing extracts into the warehouse's raw tables (raw_<system>.<entity>), one system at a time.
 
 A delivery (one system's files for one extract date) loads completely or not at all, and so do all the
-new deliveries of a system in one run. One call of `ingest_system`:
+new deliveries of a system in one run; only single rows that break the contract are set aside. One call
+of `ingest_system`:
 1. reads the system's manifests and finds the new deliveries: a delivery is new when a file it lists
    has another SHA-256 than the one loaded for that entity and date (only those files are hashed);
    files whose manifest has not arrived are reported as waiting, not read;
 2. refuses a new delivery that is incomplete (a listed file missing or with another SHA-256), whose
-   extract date is after today (Asia/Shanghai) or before the system's first loaded delivery, or whose
-   files break the contract: unreadable (not UTF-8 text, an Excel workbook, over-long lines), header
-   columns, fields per line, row count vs the manifest, control characters, over-long values, then the
-   entity's Great Expectations suite (quality/expectations.py: required, types, allowed values,
-   patterns, min/max, primary key unique per file);
-3. when anything was refused, raises DeliveryRefused listing every problem of every refused delivery,
-   naming file, row, line, column and value, and loads nothing of the system;
-4. otherwise copies each new file's original bytes to the archive and, in ONE transaction, applies the
-   operator's pending removals (`salesreview remove-day`), replaces corrected days' rows, inserts the
-   new rows with their lineage columns and records every file in raw_meta.loaded_files.
+   extract date is after today (Asia/Shanghai) or before the system's first loaded delivery, or with a
+   file that cannot be read as the contract says: not UTF-8 text, an Excel workbook, over-long lines,
+   header columns, fields per line, row count vs the manifest;
+3. checks the values of the files that read well, row by row: control characters, over-long values,
+   then the entity's Great Expectations suite (quality/expectations.py: required, types, allowed
+   values, patterns, min/max; run in batches of VALIDATION_CHUNK_ROWS rows) and the primary key unique
+   per file (SQL over the whole file). A row with such a problem is quarantined: it goes to
+   raw_meta.rejected_rows (file, row, line, column, value, reason) and the rest of the file loads.
+   When more than the entity's max_rejected_share (quality/contract/extracts.yml) of a file's rows
+   break the contract, the file is refused instead;
+4. when anything was refused, raises DeliveryRefused listing every problem of every refused file or
+   delivery, naming file, row, line, column and value, and loads nothing of the system;
+5. otherwise copies each new file's original bytes to the archive and, in ONE transaction, applies the
+   operator's pending removals (`salesreview remove-day`), replaces corrected days' rows (and their
+   quarantined rows), inserts the new rows with their lineage columns and the quarantined rows,
+   records every file in raw_meta.loaded_files (rows read = rows loaded + rows quarantined) and the
+   manifest's `source` block in raw_meta.delivery_sources.
 
 Raw values are stored as text exactly as in the file, except that an empty field (quoted or not)
 is stored as NULL. `_loaded_at` is UTC without a time zone.
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 from collections import defaultdict
 from collections.abc import Sequence
@@ -46,7 +55,7 @@ from pipelines.lib.landing import (
 )
 from pipelines.lib.warehouse import create_raw_tables
 from quality.contract import Contract, Entity
-from quality.expectations import SuiteResult, validate_frame
+from quality.expectations import SuiteResult, duplicate_key_query, validate_frame
 
 LOADED_FILES_TABLE = "raw_meta.loaded_files"
 LOADED_FILES_DDL = f"""
@@ -56,10 +65,48 @@ create table if not exists {LOADED_FILES_TABLE} (
   extract_date date not null,
   source_file varchar not null,     -- path relative to the landing folder
   file_sha256 varchar not null,
-  row_count integer not null,
+  row_count integer not null,       -- rows loaded into the raw table
   archived_path varchar not null,   -- path relative to the archive folder
   loaded_at timestamp not null,     -- UTC
+  rows_read integer,                -- data rows in the file = row_count + rows_quarantined
+  rows_quarantined integer,         -- rows set aside in raw_meta.rejected_rows
   primary key (system, entity, extract_date)
+)"""
+# Warehouses made before rows were quarantined: every row read was loaded.
+LOADED_FILES_MIGRATION = (
+    f"alter table {LOADED_FILES_TABLE} add column if not exists rows_read integer",
+    f"alter table {LOADED_FILES_TABLE} add column if not exists rows_quarantined integer",
+    f"update {LOADED_FILES_TABLE} set rows_read = row_count, rows_quarantined = 0 where rows_read is null",
+)
+REJECTED_ROWS_TABLE = "raw_meta.rejected_rows"
+REJECTED_ROWS_DDL = f"""
+create table if not exists {REJECTED_ROWS_TABLE} (
+  system varchar not null,
+  entity varchar not null,
+  extract_date date not null,
+  source_file varchar not null,     -- path relative to the landing folder
+  row_number bigint not null,       -- 1 = first data row after the header
+  line_number bigint,               -- physical line where the row starts (1 = header)
+  column_name varchar,              -- for a duplicated key: the key's columns
+  value varchar,                    -- as delivered (the first 60 characters of an over-long value)
+  problem varchar not null,         -- the reason, as in the refusal messages
+  detail varchar,
+  loaded_at timestamp not null      -- UTC
+)"""
+DELIVERY_SOURCES_TABLE = "raw_meta.delivery_sources"
+DELIVERY_SOURCES_DDL = f"""
+create table if not exists {DELIVERY_SOURCES_TABLE} (
+  system varchar not null,
+  extract_date date not null,
+  profile varchar,                  -- the manifest's `source` block (profiles/FORMAT.md), null without one
+  initial boolean not null,         -- a first load of history (`deliver --initial`)
+  currency varchar,
+  absent_entities varchar[],
+  defaulted_columns varchar,        -- JSON: entity -> columns the profile filled with defaults
+  source_files varchar,             -- JSON: entity -> the source export's file names
+  source_block varchar,             -- JSON: the whole block, with any key not in a column above
+  loaded_at timestamp not null,     -- UTC
+  primary key (system, extract_date)
 )"""
 REMOVED_DELIVERIES_TABLE = "raw_meta.removed_deliveries"
 REMOVED_DELIVERIES_DDL = f"""
@@ -79,6 +126,10 @@ MAX_VALUE_CHARS = 32_767  # the most an Excel cell holds: no real CRM/ERP field 
 CONTROL_CHARACTERS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
 MAX_PROBLEMS_PER_FILE = 20
 MAX_FILES_IN_MESSAGE = 5
+# Rows per batch the Great Expectations suite validates: memory stays flat whatever the file's size.
+VALIDATION_CHUNK_ROWS = 200_000
+QUARANTINE_EXAMPLES_PER_FILE = 3  # the rows set aside that a report names, per file
+CONTRACT_FILE = "quality/contract/extracts.yml"
 WHAT_TO_DO = (
     "What to do: have the source system re-export the file(s) so they match quality/contract/extracts.yml "
     "and deliver them again with a new manifest (or, if the contract itself is wrong, change extracts.yml); "
@@ -126,7 +177,8 @@ class ContractProblem:
 
 
 class ExtractContractError(ValueError):
-    """New extract files of an entity break the contract."""
+    """New extract files of an entity break the contract: they cannot be read as the contract says, or
+    more of their rows break it than the entity's max_rejected_share allows."""
 
     def __init__(
         self,
@@ -136,6 +188,7 @@ class ExtractContractError(ValueError):
         most_common: list[tuple[str | None, str, int]] = (),
         files_checked: int = 0,
         rows_checked: int = 0,
+        share_notes: dict[str, str] | None = None,
     ):
         self.entity = entity
         self.problems = problems  # the problems shown (at most MAX_PROBLEMS_PER_FILE per file)
@@ -143,7 +196,9 @@ class ExtractContractError(ValueError):
         self.files_checked = files_checked  # new files in this run
         self.rows_checked = rows_checked  # rows the expectation suite ran on
         self.most_common = list(most_common)
-        super().__init__(_format_error(entity, problems, problem_counts, self.most_common))
+        # source_file -> why its rows were not quarantined instead (too many of them break the contract)
+        self.share_notes = share_notes or {}
+        super().__init__(_format_error(entity, problems, problem_counts, self.most_common, self.share_notes))
 
 
 @dataclass(frozen=True)
@@ -207,9 +262,15 @@ class IngestReport:
     files_loaded: int = 0
     files_replaced: int = 0
     files_skipped_same_content: int = 0
+    rows_read: int = 0  # data rows of the files loaded = rows_loaded + rows_quarantined
     rows_loaded: int = 0
+    rows_quarantined: int = 0  # rows set aside in raw_meta.rejected_rows
     rows_checked: int = 0  # rows the expectation suite ran on (the new files' rows)
     expectations_checked: int = 0  # expectations in the entity's suite, 0 when no new rows
+    # source_file -> (rows quarantined, rows read), for the files loaded with rows set aside
+    quarantined_files: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the first rows set aside in each such file (at most QUARANTINE_EXAMPLES_PER_FILE, one per problem)
+    quarantine_examples: list[ContractProblem] = field(default_factory=list)
 
     @property
     def raw_table(self) -> str:
@@ -217,8 +278,28 @@ class IngestReport:
 
     def to_metadata(self) -> dict:
         meta = asdict(self)
-        del meta["system"], meta["entity"]
+        del meta["system"], meta["entity"], meta["quarantined_files"], meta["quarantine_examples"]
         return {"raw_table": self.raw_table, **meta}
+
+    def describe_quarantine(self) -> str:
+        """Which rows of the new files were set aside and why (empty when none was)."""
+        if not self.rows_quarantined:
+            return ""
+        lines = [
+            f"{self.raw_table}: {self.rows_quarantined} row(s) of {len(self.quarantined_files)} new file(s) "
+            f"break the contract and were set aside in {REJECTED_ROWS_TABLE}; the rest loaded."
+        ]
+        lines += [
+            f"- {source_file}: {quarantined} of {read} row(s) set aside"
+            for source_file, (quarantined, read) in self.quarantined_files.items()
+        ]
+        lines.append("First reasons:")
+        lines += [f"- {p.describe()}" for p in self.quarantine_examples]
+        lines.append(
+            "What to do: have the source system correct these rows and deliver the day again (the "
+            "corrected files replace the day's rows and its quarantined rows)."
+        )
+        return "\n".join(lines)
 
 
 @dataclass
@@ -272,7 +353,11 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
     create_raw_tables(con, contract)
     con.execute("create schema if not exists raw_meta")
     con.execute(LOADED_FILES_DDL)
+    for statement in LOADED_FILES_MIGRATION:
+        con.execute(statement)
     con.execute(REMOVED_DELIVERIES_DDL)
+    con.execute(REJECTED_ROWS_DDL)
+    con.execute(DELIVERY_SOURCES_DDL)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -311,12 +396,12 @@ def ingest_system(
     loaded = _loaded_files(con, system, removed_dates)
     first_loaded = min((day for _, day in loaded), default=None)
     report = SystemIngestReport(system=system, waiting=dates_without_manifest(landing_dir, contract, system))
-    new_files, skipped, delivery_problems, refused = _find_new_files(
+    new_files, skipped, delivery_problems, refused, sources = _find_new_files(
         landing_dir, contract, system, loaded, today or today_in_china(), first_loaded
     )
     entities = contract.entities_of(system)
     staged: dict[str, list[LandedFile]] = {}
-    rows_written: dict[tuple[str, str], int] = {}
+    file_counts: dict[tuple[str, str], FileCounts] = {}
     entity_errors: dict[str, ExtractContractError] = {}
     try:
         for entity in entities:
@@ -329,7 +414,7 @@ def ingest_system(
                 continue
             stage_table = _stage_table(entity)
             _stage(con, entity, files, stage_table)
-            checked, error = _check_contract(con, entity, files, stage_table)
+            checked, error = _check_contract(con, entity, files, stage_table, _rejected_table(entity))
             entity_report.rows_checked = checked.rows
             entity_report.expectations_checked = checked.expectations
             if error is not None:
@@ -348,16 +433,27 @@ def ingest_system(
             raise DeliveryRefused(system, refused_dates, delivery_problems, entity_errors)
         all_new = [f for files in staged.values() for f in files]
         archived = {(f.entity, f.extract_date): _archive(f, archive_dir) for f in all_new}
-        rows_written = _write(con, contract, system, staged, archived, removals, loaded_at)
+        file_counts = _write(con, contract, system, staged, archived, removals, sources, loaded_at)
+        for name, files in staged.items():
+            report.entities[name].quarantine_examples = _quarantine_examples(
+                con, _rejected_table(contract.entity(name)), files
+            )
     finally:
         for entity in entities:
             con.execute(f"drop table if exists {_stage_table(entity)}")
+            con.execute(f"drop table if exists {_rejected_table(entity)}")
         _drop_temp_tables(con)
     for name, files in staged.items():
         entity_report = report.entities[name]
         entity_report.files_loaded = len(files)
         entity_report.files_replaced = sum((name, f.extract_date) in loaded for f in files)
-        entity_report.rows_loaded = sum(rows_written.get((name, f.extract_date), 0) for f in files)
+        counts = [(f, file_counts.get((name, f.extract_date), FileCounts(0, 0, 0))) for f in files]
+        entity_report.rows_read = sum(c.read for _, c in counts)
+        entity_report.rows_loaded = sum(c.loaded for _, c in counts)
+        entity_report.rows_quarantined = sum(c.quarantined for _, c in counts)
+        entity_report.quarantined_files = {
+            f.source_file: (c.quarantined, c.read) for f, c in counts if c.quarantined
+        }
     report.deliveries_loaded = sorted({f.extract_date for files in staged.values() for f in files})
     report.removed = sorted(removed_dates)
     return report
@@ -401,11 +497,12 @@ def _find_new_files(
     loaded: dict[tuple[str, str], str],
     today: date,
     first_loaded: str | None,
-) -> tuple[list[LandedFile], dict[str, int], list[DeliveryProblem], set[str]]:
+) -> tuple[list[LandedFile], dict[str, int], list[DeliveryProblem], set[str], dict[str, dict | None]]:
     """New and corrected files of complete deliveries; per entity, the files loaded before with the same
     content; the problems of the new deliveries that are not complete or not plausible; the dates
-    refused for those problems."""
+    refused for those problems; the manifest's `source` block of each date with new files."""
     new_files: list[LandedFile] = []
+    sources: dict[str, dict | None] = {}
     skipped: dict[str, int] = defaultdict(int)
     problems: list[DeliveryProblem] = []
     refused: set[str] = set()
@@ -462,7 +559,8 @@ def _find_new_files(
             )
             for entity, meta in changed.items()
         ]
-    return new_files, skipped, problems, refused
+        sources[day] = manifest.source
+    return new_files, skipped, problems, refused, sources
 
 
 def _utc_naive(moment: datetime | None) -> datetime:
@@ -479,6 +577,20 @@ def _stage_table(entity: Entity) -> str:
     return f"_ingest_stage__{entity.system}__{entity.name}"
 
 
+def _rejected_table(entity: Entity) -> str:
+    """Temp table of the problems of the rows set aside (layout of _ingest_problems), until the load."""
+    return f"_ingest_rejected__{entity.system}__{entity.name}"
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """Rows of one loaded file: read = loaded + quarantined."""
+
+    read: int
+    loaded: int
+    quarantined: int
+
+
 def _write(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -486,11 +598,12 @@ def _write(
     staged: dict[str, list[LandedFile]],
     archived: dict[tuple[str, str], str],
     removals: Sequence[Removal],
+    sources: dict[str, dict | None],
     loaded_at: datetime,
-) -> dict[tuple[str, str], int]:
-    """Apply the removals, replace corrected days' rows and insert the new rows: one transaction.
-    Returns the rows written per (entity, extract date)."""
-    rows_written: dict[tuple[str, str], int] = {}
+) -> dict[tuple[str, str], FileCounts]:
+    """Apply the removals, replace corrected days' rows and insert the new rows and the quarantined
+    ones: one transaction. Returns the rows of each file written, per (entity, extract date)."""
+    counts: dict[tuple[str, str], FileCounts] = {}
     con.begin()
     try:
         for removal in removals:
@@ -501,70 +614,139 @@ def _write(
                 ).fetchone()
                 rows_removed += n
                 con.execute(f"delete from {entity.raw_table} where _extract_date = ?", [removal.extract_date])
-            con.execute(
-                f"delete from {LOADED_FILES_TABLE} where system = ? and extract_date = ?",
-                [system, removal.extract_date],
-            )
+            for table in (LOADED_FILES_TABLE, REJECTED_ROWS_TABLE, DELIVERY_SOURCES_TABLE):
+                con.execute(
+                    f"delete from {table} where system = ? and extract_date = ?",
+                    [system, removal.extract_date],
+                )
             con.execute(
                 f"insert into {REMOVED_DELIVERIES_TABLE} values (?, ?, ?, ?, ?, ?)",
                 [system, removal.extract_date, rows_removed, removal.reason, removal.requested_at, loaded_at],
             )
         for name, files in staged.items():
             entity = contract.entity(name)
-            stage_table = _stage_table(entity)
-            files_df = pd.DataFrame(
-                {
-                    "path": [str(f.path) for f in files],
-                    "source_file": [f.source_file for f in files],
-                    "file_sha256": [f.sha256 for f in files],
-                    "extract_date": [f.extract_date for f in files],
-                    "archived_path": [archived[(name, f.extract_date)] for f in files],
-                }
-            )
-            con.register("_ingest_files_df", files_df)
-            try:
-                con.execute(
-                    "create or replace temp table _ingest_files as select * replace "
-                    "(cast(extract_date as date) as extract_date) from _ingest_files_df"
-                )
-            finally:
-                con.unregister("_ingest_files_df")
-            columns = ", ".join(_ident(c) for c in entity.column_names)
-            staged_columns = ", ".join(f"s.{_ident(c)}" for c in entity.column_names)
-            con.execute(
-                f"delete from {entity.raw_table} "
-                "where _extract_date in (select extract_date from _ingest_files)"
-            )
-            con.execute(
-                f"""
-                insert into {entity.raw_table}
-                    ({columns}, _source_file, _file_sha256, _extract_date, _row_number, _loaded_at)
-                select {staged_columns}, f.source_file, f.file_sha256, f.extract_date, s._row_number, ?
-                from {stage_table} s join _ingest_files f on s._path = f.path
-                """,
-                [loaded_at],
-            )
-            con.execute(
-                f"""
-                insert or replace into {LOADED_FILES_TABLE}
-                select ?, ?, f.extract_date, f.source_file, f.file_sha256, coalesce(n.rows, 0),
-                       f.archived_path, ?
-                from _ingest_files f
-                left join (select _path, count(*) as rows from {stage_table} group by _path) n
-                  on n._path = f.path
-                """,
-                [system, name, loaded_at],
-            )
-            for day, rows in con.execute(
-                f"select strftime(f.extract_date, '%Y-%m-%d'), count(s._path) from _ingest_files f "
-                f"left join {stage_table} s on s._path = f.path group by 1"
-            ).fetchall():
-                rows_written[(name, day)] = rows
+            _register_files(con, name, files, archived)
+            counts.update(_write_entity(con, entity, loaded_at))
+        loaded_days = sorted({f.extract_date for files in staged.values() for f in files})
+        for day in loaded_days:
+            _write_delivery_source(con, system, day, sources.get(day), loaded_at)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return rows_written
+    return counts
+
+
+def _register_files(
+    con: duckdb.DuckDBPyConnection, entity: str, files: list[LandedFile], archived: dict[tuple[str, str], str]
+) -> None:
+    """Temp table _ingest_files: the entity's new files with what their rows and log entry record."""
+    files_df = pd.DataFrame(
+        {
+            "path": [str(f.path) for f in files],
+            "source_file": [f.source_file for f in files],
+            "file_sha256": [f.sha256 for f in files],
+            "extract_date": [f.extract_date for f in files],
+            "archived_path": [archived[(entity, f.extract_date)] for f in files],
+        }
+    )
+    con.register("_ingest_files_df", files_df)
+    try:
+        con.execute(
+            "create or replace temp table _ingest_files as select * replace "
+            "(cast(extract_date as date) as extract_date) from _ingest_files_df"
+        )
+    finally:
+        con.unregister("_ingest_files_df")
+
+
+def _write_entity(
+    con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: datetime
+) -> dict[tuple[str, str], FileCounts]:
+    """Replace the days of the files in _ingest_files: raw rows, quarantined rows, log entries."""
+    stage_table, rejected_table = _stage_table(entity), _rejected_table(entity)
+    con.execute(
+        f"delete from {entity.raw_table} where _extract_date in (select extract_date from _ingest_files)"
+    )
+    con.execute(
+        f"delete from {REJECTED_ROWS_TABLE} where system = ? and entity = ? "
+        "and extract_date in (select extract_date from _ingest_files)",
+        [entity.system, entity.name],
+    )
+    columns = ", ".join(_ident(c) for c in entity.column_names)
+    staged_columns = ", ".join(f"s.{_ident(c)}" for c in entity.column_names)
+    con.execute(
+        f"""
+        insert into {entity.raw_table}
+            ({columns}, _source_file, _file_sha256, _extract_date, _row_number, _loaded_at)
+        select {staged_columns}, f.source_file, f.file_sha256, f.extract_date, s._row_number, ?
+        from {stage_table} s join _ingest_files f on s._path = f.path
+        where not exists (
+            select 1 from {rejected_table} q where q._path = s._path and q._row_number = s._row_number
+        )
+        """,
+        [loaded_at],
+    )
+    con.execute(
+        f"""
+        insert into {REJECTED_ROWS_TABLE}
+        select ?, ?, f.extract_date, f.source_file, q._row_number, q._line_number, q.column_name, q.value,
+               q.problem, q.detail, ?
+        from {rejected_table} q join _ingest_files f on q._path = f.path
+        order by f.extract_date, q._row_number, q.column_index
+        """,
+        [entity.system, entity.name, loaded_at],
+    )
+    return {
+        (entity.name, day): FileCounts(read=read, loaded=read - quarantined, quarantined=quarantined)
+        for day, read, quarantined in con.execute(
+            f"""
+            insert or replace into {LOADED_FILES_TABLE} (system, entity, extract_date, source_file,
+                file_sha256, row_count, archived_path, loaded_at, rows_read, rows_quarantined)
+            select ?, ?, f.extract_date, f.source_file, f.file_sha256,
+                   coalesce(n.rows, 0) - coalesce(q.rows, 0), f.archived_path, ?,
+                   coalesce(n.rows, 0), coalesce(q.rows, 0)
+            from _ingest_files f
+            left join (select _path, count(*) as rows from {stage_table} group by _path) n
+              on n._path = f.path
+            left join (
+                select _path, count(distinct _row_number) as rows from {rejected_table} group by _path
+            ) q on q._path = f.path
+            returning strftime(extract_date, '%Y-%m-%d'), rows_read, rows_quarantined
+            """,
+            [entity.system, entity.name, loaded_at],
+        ).fetchall()
+    }
+
+
+def _write_delivery_source(
+    con: duckdb.DuckDBPyConnection, system: str, day: str, source: dict | None, loaded_at: datetime
+) -> None:
+    """Record how the delivery was made from a source export (its manifest's `source` block)."""
+    source = source or {}
+
+    def text(value) -> str | None:
+        return None if value is None else str(value)
+
+    def as_json(value) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    absent = source.get("absent_entities")
+    con.execute(
+        f"insert or replace into {DELIVERY_SOURCES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            system,
+            day,
+            text(source.get("profile")),
+            source.get("initial") is True,
+            text(source.get("currency")),
+            [str(e) for e in absent] if isinstance(absent, list) else None,
+            as_json(source.get("defaulted_columns")),
+            as_json(source.get("source_files")),
+            as_json(source or None),
+            loaded_at,
+        ],
+    )
 
 
 def _archive(f: LandedFile, archive_dir: Path) -> str:
@@ -692,22 +874,44 @@ def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("_ingest_read", "_ingest_files", "_ingest_problems", "_ingest_unreadable"):
+    for table in (
+        "_ingest_read",
+        "_ingest_files",
+        "_ingest_problems",
+        "_ingest_unreadable",
+        "_ingest_refused",
+    ):
         con.execute(f"drop table if exists {table}")
     _drop_rejects(con)
 
 
 def _check_contract(
-    con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandedFile], stage_table: str
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    files: list[LandedFile],
+    stage_table: str,
+    rejected_table: str,
 ) -> tuple[SuiteResult, ExtractContractError | None]:
-    """Every contract problem of the staged files: how they read, their text, then the GX suite."""
+    """Every contract problem of the staged files: how they read, their text, then the GX suite.
+
+    A file that does not read as the contract says, or where more rows than the entity's
+    max_rejected_share break the contract, is refused (the error). The problems of the other files'
+    rows go to `rejected_table`: those rows are set aside when the files load.
+    """
     _collect_parse_problems(con, files, stage_table)
+    # What is found so far concerns files as a whole: such a file is refused, not its rows set aside.
+    con.execute("create or replace temp table _ingest_refused as select distinct _path from _ingest_problems")
     _collect_text_problems(con, entity, stage_table)
     checked = _collect_value_problems(con, entity, stage_table)
     by_path = {str(f.path): f for f in files}
+    share_notes = _refuse_files_over_the_share(con, entity, by_path, stage_table)
+    _set_rows_aside(con, rejected_table)
     counts = {
         by_path[path].source_file: n
-        for path, n in con.execute("select _path, count(*) from _ingest_problems group by _path").fetchall()
+        for path, n in con.execute(
+            "select _path, count(*) from _ingest_problems "
+            "where _path in (select _path from _ingest_refused) group by _path"
+        ).fetchall()
     }
     if not counts:
         return checked, None
@@ -715,9 +919,7 @@ def _check_contract(
         f"""
         select _path, _row_number, _line_number, column_name, value, problem, detail
         from _ingest_problems
-        where _path in (
-            select distinct _path from _ingest_problems order by _path limit {MAX_FILES_IN_MESSAGE}
-        )
+        where _path in (select _path from _ingest_refused order by _path limit {MAX_FILES_IN_MESSAGE})
         qualify row_number() over (
                     partition by _path order by _row_number nulls first, _line_number, column_index
                 ) <= {MAX_PROBLEMS_PER_FILE}
@@ -726,7 +928,7 @@ def _check_contract(
     ).fetchall()
     most_common = con.execute(
         "select column_name, problem, count(*) as n from _ingest_problems "
-        "group by all order by n desc, 1, 2 limit 5"
+        "where _path in (select _path from _ingest_refused) group by all order by n desc, 1, 2 limit 5"
     ).fetchall()
     rows_by_path: dict[str, set[int]] = defaultdict(set)
     for path, row, *_ in shown:
@@ -745,7 +947,79 @@ def _check_contract(
         )
         for path, row, line, column, value, problem, detail in shown
     ]
-    return checked, ExtractContractError(entity, problems, counts, most_common, len(files), checked.rows)
+    return checked, ExtractContractError(
+        entity, problems, counts, most_common, len(files), checked.rows, share_notes
+    )
+
+
+def _refuse_files_over_the_share(
+    con: duckdb.DuckDBPyConnection, entity: Entity, by_path: dict[str, LandedFile], stage_table: str
+) -> dict[str, str]:
+    """Add to _ingest_refused the files where more rows break the contract than the entity allows;
+    returns why, per source file."""
+    shares = con.execute(
+        f"""
+        select p._path, count(distinct p._row_number) as bad, any_value(r.n) as read
+        from _ingest_problems p
+        join (select _path, count(*) as n from {stage_table} group by _path) r on r._path = p._path
+        where p._path not in (select _path from _ingest_refused)
+        group by p._path
+        order by p._path
+        """
+    ).fetchall()
+    allowed = entity.max_rejected_share
+    notes = {}
+    for path, bad, read in shares:
+        if bad / read > allowed:
+            notes[by_path[path].source_file] = (
+                f"{bad} of {read} rows ({bad / read:.1%}) break the contract, more than the "
+                f"{allowed * 100:g}% allowed for {entity.system}.{entity.name} "
+                f"(max_rejected_share in {CONTRACT_FILE})."
+            )
+            con.execute("insert into _ingest_refused values (?)", [path])
+    return notes
+
+
+def _set_rows_aside(con: duckdb.DuckDBPyConnection, rejected_table: str) -> None:
+    """Copy the problems of the files not refused to `rejected_table`, with the line of each row."""
+    con.execute(
+        f"create or replace temp table {rejected_table} as select * from _ingest_problems "
+        "where _path not in (select _path from _ingest_refused)"
+    )
+    paths = [p for (p,) in con.execute(f"select distinct _path from {rejected_table} order by 1").fetchall()]
+    for path in paths:
+        query = f"select distinct _row_number from {rejected_table} where _path = ?"
+        rows = {row for (row,) in con.execute(query, [path]).fetchall()}
+        lines = _lines_of_rows(Path(path), rows)
+        con.register("_ingest_lines", pd.DataFrame({"row": list(lines), "line": list(lines.values())}))
+        try:
+            con.execute(
+                f"update {rejected_table} q set _line_number = l.line from _ingest_lines l "
+                "where q._path = ? and q._row_number = l.row",
+                [path],
+            )
+        finally:
+            con.unregister("_ingest_lines")
+
+
+def _quarantine_examples(
+    con: duckdb.DuckDBPyConnection, rejected_table: str, files: list[LandedFile]
+) -> list[ContractProblem]:
+    """The first problems of the rows set aside, per file, for the reports."""
+    by_path = {str(f.path): f for f in files}
+    rows = con.execute(
+        f"""
+        select _path, _row_number, _line_number, column_name, value, problem, detail
+        from {rejected_table}
+        qualify row_number() over (partition by _path order by _row_number, column_index)
+                <= {QUARANTINE_EXAMPLES_PER_FILE}
+        order by _path, _row_number, column_index
+        """
+    ).fetchall()
+    return [
+        ContractProblem(by_path[path].source_file, row, line, column, value, problem, detail)
+        for path, row, line, column, value, problem, detail in rows
+    ]
 
 
 def _collect_parse_problems(
@@ -838,41 +1112,75 @@ def _collect_text_problems(con: duckdb.DuckDBPyConnection, entity: Entity, stage
 
 
 def _collect_value_problems(con: duckdb.DuckDBPyConnection, entity: Entity, stage_table: str) -> SuiteResult:
-    """Run the entity's Great Expectations suite (quality/expectations.py) on one batch holding all
-    staged rows, and add what it finds to _ingest_problems.
+    """Run the entity's Great Expectations suite (quality/expectations.py) on the staged rows, in
+    batches of VALIDATION_CHUNK_ROWS (ordered by file and row), then look for repeated primary keys in
+    SQL over whole files; add what they find to _ingest_problems.
 
     Files that already have a parse problem are left out: their row numbering cannot be trusted.
     """
     columns = ", ".join(_ident(c) for c in entity.column_names)
-    frame = con.execute(
-        f"select {columns}, _path, _row_number from {stage_table} "
-        "where _path not in (select _path from _ingest_unreadable)"
-    ).df()
-    result = validate_frame(entity, frame)
-    if result.failures:
-        found = pd.DataFrame(
-            {
-                "_path": [f.path for f in result.failures],
-                "_row_number": [f.row_number for f in result.failures],
-                "_line_number": [None for _ in result.failures],
-                "column_name": [f.column for f in result.failures],
-                "column_index": [f.column_index for f in result.failures],
-                "value": [f.value for f in result.failures],
-                "problem": [f.problem for f in result.failures],
-                "detail": [f.detail for f in result.failures],
-            }
-        )
-        con.register("_ingest_found", found)
-        try:
-            # One problem per value: a control character or an over-long value was said already.
-            con.execute(
-                "insert into _ingest_problems select * from _ingest_found f where not exists ("
-                "select 1 from _ingest_problems p where p._path = f._path and p._row_number = f._row_number "
-                "and p.column_name = f.column_name)"
-            )
-        finally:
-            con.unregister("_ingest_found")
-    return result
+    readable = "_path not in (select _path from _ingest_unreadable)"
+    rows, expectations, success = 0, 0, True
+    last_path, last_row = "", 0
+    while True:
+        # Keyset paging: each batch starts after the last row of the previous one.
+        frame = con.execute(
+            f"select {columns}, _path, _row_number from {stage_table} "
+            f"where {readable} and (_path > ? or (_path = ? and _row_number > ?)) "
+            f"order by _path, _row_number limit {VALIDATION_CHUNK_ROWS}",
+            [last_path, last_path, last_row],
+        ).df()
+        if frame.empty:
+            break
+        result = validate_frame(entity, frame)
+        rows, expectations = rows + result.rows, result.expectations
+        success = success and result.success
+        _add_failures(con, result.failures)
+        last_path, last_row = str(frame["_path"].iloc[-1]), int(frame["_row_number"].iloc[-1])
+        del frame, result
+    duplicates = duplicate_key_query(entity, f"(select * from {stage_table} where {readable})")
+    con.execute(
+        "create or replace temp table _ingest_found as "
+        "select _path, _row_number, null::bigint as _line_number, column_name, column_index, value, "
+        f"problem, detail from ({duplicates})"
+    )
+    try:
+        success = success and not con.execute("select count(*) from _ingest_found").fetchone()[0]
+        _insert_found(con)
+    finally:
+        con.execute("drop table _ingest_found")
+    return SuiteResult(success=success, rows=rows, expectations=expectations, failures=[])
+
+
+def _add_failures(con: duckdb.DuckDBPyConnection, failures: list) -> None:
+    if not failures:
+        return
+    found = pd.DataFrame(
+        {
+            "_path": [f.path for f in failures],
+            "_row_number": [f.row_number for f in failures],
+            "_line_number": [None for _ in failures],
+            "column_name": [f.column for f in failures],
+            "column_index": [f.column_index for f in failures],
+            "value": [f.value for f in failures],
+            "problem": [f.problem for f in failures],
+            "detail": [f.detail for f in failures],
+        }
+    )
+    con.register("_ingest_found", found)
+    try:
+        _insert_found(con)
+    finally:
+        con.unregister("_ingest_found")
+
+
+def _insert_found(con: duckdb.DuckDBPyConnection) -> None:
+    # One problem per value: a control character or an over-long value was said already.
+    con.execute(
+        "insert into _ingest_problems select * from _ingest_found f where not exists ("
+        "select 1 from _ingest_problems p where p._path = f._path and p._row_number = f._row_number "
+        "and p.column_name = f.column_name)"
+    )
 
 
 def _lines_of_rows(path: Path, rows: set[int]) -> dict[int, int]:
@@ -899,6 +1207,7 @@ def _format_error(
     problems: list[ContractProblem],
     counts: dict[str, int],
     most_common: list[tuple[str | None, str, int]],
+    share_notes: dict[str, str],
 ) -> str:
     """The first files' problems grouped by column and problem, then a count of the rest."""
     total = sum(counts.values())
@@ -910,6 +1219,8 @@ def _format_error(
         n = counts[source_file]
         shown = "" if n == len(file_problems) else f", first {len(file_problems)} shown"
         out.append(f"\n{source_file}: {n} problem(s){shown}")
+        if source_file in share_notes:
+            out.append(f"  {share_notes[source_file]}")
         groups: dict[tuple[str | None, str], list[ContractProblem]] = defaultdict(list)
         for p in file_problems:
             groups[(p.column, p.problem)].append(p)

@@ -35,14 +35,20 @@ def count_csv_rows(path: Path) -> int:
         return max(sum(1 for _ in csv.reader(f)) - 1, 0)
 
 
-def write_manifest(landing_dir: Path, contract: Contract, system: str, extract_date: str) -> Path:
-    """Write the manifest for a delivery whose files are already in place. Call it last."""
+def write_manifest(
+    landing_dir: Path, contract: Contract, system: str, extract_date: str, *, source: dict | None = None
+) -> Path:
+    """Write the manifest for a delivery whose files are already in place. Call it last.
+    `source` says where a delivery made by `salesreview deliver` came from (profile, first load of
+    history, currency, absent entities, defaulted columns, source files); exporters omit it."""
     files = {}
     for entity in contract.entities_of(system):
         rel = contract.file_path(system, entity.name, extract_date)
         path = landing_dir / rel
         files[entity.name] = {"path": rel, "rows": count_csv_rows(path), "sha256": sha256_of(path)}
-    manifest = {"system": system, "extract_date": extract_date, "files": files}
+    manifest: dict = {"system": system, "extract_date": extract_date, "files": files}
+    if source is not None:
+        manifest["source"] = source
     out = landing_dir / contract.manifest_path(system, extract_date)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
@@ -60,6 +66,9 @@ class Manifest:
     path: Path
     files: dict[str, dict]  # entity -> {"path", "rows", "sha256"}
     problems: tuple[str, ...]  # the manifest itself is unusable or incomplete
+    # How `salesreview deliver` made the files from a source export (profiles/FORMAT.md); None when the
+    # system delivers contract-shaped files itself.
+    source: dict | None = None
 
 
 def read_manifest(landing_dir: Path, contract: Contract, system: str, extract_date: str) -> Manifest:
@@ -75,13 +84,16 @@ def read_manifest(landing_dir: Path, contract: Contract, system: str, extract_da
         files = dict(manifest["files"])
         for meta in files.values():
             meta["path"], meta["sha256"], int(meta["rows"])  # noqa: B018 - each must be there
+        source = manifest.get("source")
+        if source is not None and not isinstance(source, dict):
+            raise TypeError(f"'source' must be an object, not {type(source).__name__}")
     except (OSError, ValueError, KeyError, TypeError) as error:
         problem = f"{relative}: not a readable manifest ({type(error).__name__}: {error})"
         return Manifest(system, extract_date, path, {}, (problem,))
     expected = {e.name for e in contract.entities_of(system)}
     missing = sorted(expected - set(files))
     problems = (f"{relative}: lists no file for {', '.join(missing)}",) if missing else ()
-    return Manifest(system, extract_date, path, files, problems)
+    return Manifest(system, extract_date, path, files, problems, source)
 
 
 def file_problem(landing_dir: Path, meta: dict) -> str | None:

@@ -28,6 +28,9 @@ COLUMN_KEYS = {
     "min",
     "max",
 }
+# Share of a file's rows that may break the contract and be set aside (raw_meta.rejected_rows) while
+# the rest loads; above it the file is refused. extracts.yml's `defaults` and each entity may set it.
+DEFAULT_MAX_REJECTED_SHARE = 0.05
 COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 # DuckDB type each contract type is cast to in staging.
 DUCKDB_TYPES = {
@@ -76,6 +79,13 @@ class Entity:
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     version_column: str | None = None
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
+    known_from_column: str | None = None  # when a record became known, for entities without a version
+
+    @property
+    def known_from(self) -> str | None:
+        """The column saying when a row became known: the version column, else known_from_column."""
+        return self.version_column or self.known_from_column
 
     @property
     def column_names(self) -> list[str]:
@@ -125,7 +135,15 @@ def _values_from_seed(spec: str) -> tuple[str, ...]:
         return tuple(row[column] for row in csv.DictReader(f))
 
 
+def _share(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ValueError(f"{where}: max_rejected_share must be a number from 0 to below 1, not {value!r}")
+    return float(value)
+
+
 def _parse(raw: dict) -> Contract:
+    defaults = raw.get("defaults") or {}
+    default_share = _share(defaults.get("max_rejected_share", DEFAULT_MAX_REJECTED_SHARE), "defaults")
     entities = []
     for e in raw["entities"]:
         columns = []
@@ -160,9 +178,13 @@ def _parse(raw: dict) -> Contract:
             primary_key=tuple(e["primary_key"]),
             version_column=e.get("version_column"),
             columns=tuple(columns),
+            max_rejected_share=_share(e.get("max_rejected_share", default_share), e["name"]),
+            known_from_column=e.get("known_from_column"),
         )
         for key in (*entity.primary_key, *([entity.version_column] if entity.version_column else [])):
             entity.column(key)  # raises on a key that is not a column
+        if entity.known_from_column:
+            entity.column(entity.known_from_column)
         entities.append(entity)
     return Contract(
         version=raw["version"], landing=raw["landing"], systems=raw["systems"], entities=tuple(entities)

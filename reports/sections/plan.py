@@ -129,7 +129,9 @@ def load(ctx: PackContext) -> PlanData:
     )
     segments = ctx.rows(
         "select segment, any_value(plan_week_start_date) as plan_week_start_date, "
-        "max(configured_share) as configured_share, sum(planned_visits) as planned_visits, "
+        "max(configured_share) as configured_share, "
+        # planned visits carry 2 decimals: summed as decimals, the total does not depend on row order
+        "cast(sum(cast(planned_visits as decimal(18, 2))) as double) as planned_visits, "
         "sum(customer_count) as customer_count, sum(window_sales_amount) as window_sales_amount "
         f"from marts.fct_resource_allocation where {region_where} group by segment",
         region_params,

@@ -258,7 +258,11 @@ tx = i18n.Texts(
         "rule_order_without_opportunity": ("订单无商机", "Order without CRM deal"),
         "rule_orphan_order_customer": ("订单客户不存在", "Order for an unknown customer"),
         "rule_orphan_payment_invoice": ("回款发票不存在", "Payment for an unknown invoice"),
-        "rule_orphan_opportunity_reference": (
+        "rule_unknown_rep": ("商机负责人不存在", "Deal owned by an unknown rep"),
+        "rule_unknown_product": ("商机产品不在目录中", "Deal for a product not in the catalogue"),
+        "rule_unknown_customer": ("商机客户缺失或不存在", "Deal with a missing or unknown customer"),
+        "rule_won_amount_differs_from_order": ("赢单金额与订单不符", "Won amount differs from the ERP order"),
+        "rule_orphan_opportunity_reference": (  # before 0.3: unknown rep or product in one rule
             "商机负责人或产品不存在",
             "Deal with an unknown rep or product",
         ),

@@ -10,17 +10,22 @@ company numbers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import pandas as pd
+import yaml
 
-from reports import i18n
+from reports import i18n, source_coverage
 from reports.components import Column, Kpi, chart, esc, kpi_cards, section, subsection, table
 from reports.context import PackContext
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TREND_WEEKS = 12  # sparklines of the weekly cards
 SATISFACTION_MONTHS = 12
@@ -61,9 +66,9 @@ tx = i18n.Texts(
         "total": ("合计", "Total"),
         "channel_share": ("占比", "Share"),
         "channels_caption": (
-            "本周新增客户 {count} 家，按获客渠道与潜力分级（高潜：预算超过 10 万元；低潜：低于 5 万元）",
+            "本周新增客户 {count} 家，按获客渠道与潜力分级（高潜：预算超过 {high}；低潜：低于 {low}）",
             "{count} new customers this week by channel and potential "
-            "(high: budget above CNY 100k; low: below CNY 50k)",
+            "(high: budget above {high}; low: below {low})",
         ),
         "no_new_customers": ("本周无新增客户。", "No new customer this week."),
         "first_order_caption": (
@@ -460,7 +465,9 @@ def findings(data: ResultsData, ctx: PackContext) -> list[str]:
     """本周成交 19 单共 269.2 万元；新增客户 13 家，其中高潜 10 家（线上渠道最多）；回款计划达成 19.2%，
     缺口 514.9 万元。 Then the quarter against its target and forecast (company packs) and the visits."""
     lang = ctx.lang
-    parts = [_deals_part(data, lang), _customers_part(data, lang), _collections_part(data, lang)]
+    parts = [_deals_part(data, lang), _customers_part(data, lang)]
+    if "collection_plan" not in source_coverage.current()[0].absent:  # else the subsection says so
+        parts.append(_collections_part(data, lang))
     sentences = [tx("f_separator", lang).join(parts) + tx("f_end", lang)]
     quarter = _quarter_sentence(data, ctx)
     if quarter:
@@ -637,9 +644,22 @@ def _channels_table(data: ResultsData, ctx: PackContext, count: int) -> str:
         "results_new_customers",
         columns,
         rows,
-        caption=tx("channels_caption", lang, count=count),
+        caption=tx(
+            "channels_caption",
+            lang,
+            count=count,
+            high=i18n.money(_band_threshold("potential_band_high_above"), lang),
+            low=i18n.money(_band_threshold("potential_band_low_below"), lang),
+        ),
         row_key="channel",
     )
+
+
+@functools.cache
+def _band_threshold(var: str) -> Decimal:
+    """The potential bands' budget thresholds, as dbt_project.yml sets them for dim_customers."""
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    return Decimal(str(project["vars"][var]))
 
 
 def _period_label(grain: str, start: date, ctx: PackContext) -> str:

@@ -1,6 +1,6 @@
 {#-
     Quarantine plumbing. Every detector model (models/quality/detectors/dq_<rule_id>.sql) returns rows
-    with the columns rule_id, entity, record_id, rep_id, evidence, first_seen_date; quarantine.sql
+    with the columns rule_id, entity, record_id, rep_id, evidence, first_seen_date, amount; quarantine.sql
     unions them with the rule's defect class and severity from the quality_rules seed. Nothing is
     deleted: the clean_* views leave out the records whose rule has severity 'block', and keep 'warn'
     records (a person should look at them).
@@ -24,7 +24,10 @@
         'dq_order_without_opportunity',
         'dq_orphan_order_customer',
         'dq_orphan_payment_invoice',
-        'dq_orphan_opportunity_reference',
+        'dq_unknown_rep',
+        'dq_unknown_product',
+        'dq_unknown_customer',
+        'dq_won_amount_differs_from_order',
     ]) }}
 {%- endmacro %}
 

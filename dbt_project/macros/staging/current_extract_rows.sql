@@ -6,13 +6,100 @@
     2. snapshot entities: each file is the full list, so only the latest extract's rows are current.
        delta entities: one key can come in many files; the latest version of each key wins
        (latest _extract_date, then the highest version column, then the last row in the file).
+
+    First load of history (`salesreview deliver --initial`, recorded by the ingest in
+    raw_meta.delivery_sources): one delivery holds everything up to its extract date. For an as-of
+    date before it, nothing says when each of its rows became known, so a row counts as known from
+    its own date: the entity's known-from column (the source meta `known_from_column`, from the
+    contract: the version column, e.g. updated_at, else the date the record happened, e.g.
+    activity_at). This is an approximation: a record that changed after the as-of date is left out
+    (its earlier state is not in the delivery) rather than shown with values not known yet. A snapshot
+    entity with no regular extract by the as-of date uses the first such delivery's rows known by then.
 -#}
 
-{% macro as_of_condition() -%}
+{% macro as_of_date() -%}
+    cast('{{ var("as_of_date") }}' as date)
+{%- endmacro %}
+
+
+{% macro as_of_condition(relation=none) -%}
+    {#- relation: the raw table read (a source); without it, the model's only source. -#}
     {%- if var('as_of_date') is none -%}
         true
     {%- else -%}
-        _extract_date <= cast('{{ var("as_of_date") }}' as date)
+        {%- set initial = initial_delivery_rows_known_by_as_of(relation) -%}
+        (_extract_date <= {{ as_of_date() }}{% if initial %} or {{ initial }}{% endif %})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro initial_delivery_rows_known_by_as_of(relation) -%}
+    {#- Rows of a first load of history known on the as-of date by their own date; none when the
+        warehouse has no such delivery table yet. -#}
+    {%- set source_node = raw_source_node(relation) -%}
+    {%- set initial_dates = initial_delivery_dates(source_node) -%}
+    {%- if initial_dates is none or not source_node.meta.get('known_from_column') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set known_from = source_node.meta['known_from_column'] -%}
+    {{ return(
+        "(_extract_date in (" ~ initial_dates ~ ")"
+        ~ " and cast(try_cast(nullif(trim(" ~ known_from ~ "), '') as timestamp) as date) <= " ~ as_of_date() ~ ")"
+    ) }}
+{%- endmacro %}
+
+
+{% macro initial_delivery_dates(source_node) -%}
+    {#- A subquery of the system's first loads of history, or none without the table (or the node). -#}
+    {%- if source_node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set table = adapter.get_relation(
+        database=source_node.database, schema='raw_meta', identifier='delivery_sources'
+    ) -%}
+    {%- if table is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(
+        "select extract_date from " ~ table ~ " where system = '" ~ source_node.source_name ~ "' and \"initial\""
+    ) }}
+{%- endmacro %}
+
+
+{% macro raw_source_node(relation) -%}
+    {#- The dbt source (with its contract meta) a raw relation is; with no relation, the model's only
+        source (int_opportunity_versions reads the raw opportunities with as_of_condition()). -#}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- unit tests run without the sources in their graph: nothing to look up there -#}
+    {%- for node in (graph.get('sources') or {}).values() -%}
+        {%- if relation is not none and node.schema == relation.schema and node.identifier == relation.identifier -%}
+            {{ return(node) }}
+        {%- elif relation is none and model.sources | length == 1
+            and [node.source_name, node.name] == model.sources[0] -%}
+            {{ return(node) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{% macro snapshot_extract_date(relation) -%}
+    {#- Which extract of a snapshot entity is current: the latest one known on the as-of date, else
+        (no regular extract yet) the first load of history, whose rows as_of_condition then filters. -#}
+    {%- if var('as_of_date') is none -%}
+        max(_extract_date)
+    {%- else -%}
+        {%- set initial_dates = initial_delivery_dates(raw_source_node(relation)) -%}
+        {%- if initial_dates is none -%}
+        max(_extract_date) filter (where _extract_date <= {{ as_of_date() }})
+        {%- else -%}
+        coalesce(
+            max(_extract_date) filter (where _extract_date <= {{ as_of_date() }}),
+            min(_extract_date) filter (where _extract_date in ({{ initial_dates }}))
+        )
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -21,15 +108,12 @@
     {%- if load_mode == 'snapshot' -%}
     select *
     from {{ relation }}
-    where _extract_date = (
-        select max(_extract_date)
-        from {{ relation }}
-        where {{ as_of_condition() }}
-    )
+    where _extract_date = (select {{ snapshot_extract_date(relation) }} from {{ relation }})
+        and {{ as_of_condition(relation) }}
     {%- elif load_mode == 'delta' -%}
     select *
     from {{ relation }}
-    where {{ as_of_condition() }}
+    where {{ as_of_condition(relation) }}
     qualify row_number() over (
         partition by {{ primary_key | join(', ') }}
         order by

@@ -1,9 +1,10 @@
 -- Won money agrees across the funnel, attainment and the ERP (reconciliation), week by week:
 --   1. per ISO week, the company's won amount in the funnel (fct_win_rate, week grain), in the
 --      pipeline waterfall (company rows, weeks it covers) and in fct_attainment_weekly are equal;
---   2. per won opportunity that has ERP orders (clean_erp__sales_orders, cancelled orders left out),
---      the CRM amount equals the orders' amount. Won deals without any ERP order are a data-quality
---      finding (quality area), not a reconciliation failure.
+--   2. a won amount that differs from its ERP orders (phases summed) is real business (a discount at
+--      signing, a change order): it is the warn rule won_amount_differs_from_order in quality.quarantine
+--      with the difference as its amount, not a failed build; won deals without any ERP order are
+--      won_without_order.
 -- Returns one row per disagreement (the test fails when any row comes back).
 with
 
@@ -50,30 +51,8 @@ weekly_disagreements as (
 
 ),
 
-orders_by_opportunity as (
-    select opportunity_id, sum(order_amount) as order_amount
-    from {{ ref('clean_erp__sales_orders') }}
-    where opportunity_id is not null and coalesce(status, '') != 'cancelled'
-    group by opportunity_id
-),
-
-erp_disagreements as (
-
-    select
-        'opportunity ' || won.opportunity_id as what,
-        won.amount as funnel_amount,
-        orders_by_opportunity.order_amount as other_amount
-    from {{ ref('int_won_opportunities') }} as won
-    inner join orders_by_opportunity
-        on won.opportunity_id = orders_by_opportunity.opportunity_id
-    where won.amount != orders_by_opportunity.order_amount
-
-),
-
 final as (
     select * from weekly_disagreements
-    union all
-    select * from erp_disagreements
 )
 
 select * from final

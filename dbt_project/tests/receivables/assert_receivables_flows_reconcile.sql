@@ -1,5 +1,6 @@
--- Reconciliation of the DSO/CEI mart: in every period and unit, opening AR + credit sales - collections
--- = closing AR (no write-offs in the extracts), and the closing AR of a period is the opening AR of the
+-- Reconciliation of the DSO/CEI mart: in every period and unit, opening net AR + credit sales (credit
+-- notes negative) - collections (every payment) = closing net AR (net AR = open invoices - unapplied
+-- cash, so a prepayment counts when it arrives; no write-offs in the extracts), and the closing AR of a period is the opening AR of the
 -- next; the company's collections in fct_collections_weekly add up to every payment received by the
 -- as-of date. Returns the disagreeing rows.
 with
@@ -20,9 +21,9 @@ roll_forward as (
 
     select
         dso_cei_id as check_id,
-        'opening + credit sales - collections != closing' as problem
+        'opening net AR + credit sales - collections != closing net AR' as problem
     from dso
-    where opening_ar + credit_sales - collections != closing_ar
+    where opening_net_ar + credit_sales - collections != closing_net_ar
 
 ),
 
@@ -35,11 +36,16 @@ chained as (
         select
             dso_cei_id,
             opening_ar,
+            opening_net_ar,
+            lag(closing_net_ar) over (partition by period_type, level, unit_id order by period_start_date)
+                as previous_closing_net_ar,
             lag(closing_ar) over (partition by period_type, level, unit_id order by period_start_date)
                 as previous_closing_ar
         from dso
     ) as with_previous
-    where previous_closing_ar is not null and opening_ar != previous_closing_ar
+    where
+        previous_closing_ar is not null
+        and (opening_ar != previous_closing_ar or opening_net_ar != previous_closing_net_ar)
 
 ),
 

@@ -1,7 +1,8 @@
--- Reconciliation: on every snapshot date the company's open receivables (the recomputed open balances
--- of fct_ar_invoice_snapshots) equal all invoices issued up to that date less all payments received up
--- to that date on those invoices, straight from the clean ERP extracts (cumulative totals, not per
--- invoice). Holds when no invoice is overpaid or paid before it was issued
+-- Reconciliation: on every snapshot date the company's net open receivables (the recomputed open
+-- balances of fct_ar_invoice_snapshots, credit notes negative, less fct_ar_unapplied_cash) equal all
+-- invoices issued up to that date less all payments received up to that date, straight from the clean
+-- ERP extracts (cumulative totals, not per invoice). A prepayment is unapplied cash until its invoice is
+-- issued, so it counts the day it arrives on both sides. Holds when no invoice is overpaid
 -- (assert_receivables_payments_within_invoices).
 with
 
@@ -11,6 +12,10 @@ snapshot_dates as (
 
 snapshots as (
     select * from {{ ref('fct_ar_invoice_snapshots') }}
+),
+
+unapplied_cash as (
+    select * from {{ ref('fct_ar_unapplied_cash') }}
 ),
 
 invoices as (
@@ -23,13 +28,18 @@ payments as (
 
 open_balance as (
 
+    -- net: open invoices (credit notes negative) less unapplied cash
     select
         snapshot_dates.snapshot_date,
-        coalesce(sum(snapshots.open_balance), 0) as open_balance
+        coalesce((
+            select sum(snapshots.open_balance) from snapshots
+            where snapshots.snapshot_date = snapshot_dates.snapshot_date
+        ), 0)
+        - coalesce((
+            select sum(unapplied_cash.unapplied_amount) from unapplied_cash
+            where unapplied_cash.snapshot_date = snapshot_dates.snapshot_date
+        ), 0) as open_balance
     from snapshot_dates
-    left join snapshots
-        on snapshot_dates.snapshot_date = snapshots.snapshot_date
-    group by snapshot_dates.snapshot_date
 
 ),
 
@@ -52,9 +62,7 @@ received as (
         coalesce(sum(payments.payment_amount), 0) as received
     from snapshot_dates
     left join payments
-        on
-            payments.payment_date <= snapshot_dates.snapshot_date
-            and payments.invoice_id in (select invoice_id from invoices)
+        on payments.payment_date <= snapshot_dates.snapshot_date
     group by snapshot_dates.snapshot_date
 
 ),

@@ -1,6 +1,7 @@
--- In clean data no invoice is paid more than its amount and no payment arrives before its invoice was
--- issued (otherwise open balances would not reconcile with invoices less payments). Returns one row
--- per offending invoice or payment. Payments of unknown invoices: assert_receivables_payments_have_invoices.
+-- In clean data no invoice is paid more than its amount (overpayment is a 'block' rule). A payment that
+-- arrives before its invoice is issued is a prepayment, not an error: it is unapplied cash until the
+-- invoice date (fct_ar_unapplied_cash). Returns one row per overpaid invoice. Payments of unknown
+-- invoices: assert_receivables_payments_have_invoices.
 with
 
 invoices as (
@@ -26,25 +27,9 @@ overpaid as (
 
 ),
 
-before_invoice as (
-
-    select
-        payments.invoice_id,
-        payments.payment_id,
-        'paid ' || cast(payments.payment_date as varchar) || ' before invoiced '
-        || cast(invoices.invoice_date as varchar) as problem
-    from payments
-    inner join invoices
-        on payments.invoice_id = invoices.invoice_id
-    where payments.payment_date < invoices.invoice_date
-
-),
-
 final as (
 
     select * from overpaid
-    union all
-    select * from before_invoice
 
 )
 

@@ -1,7 +1,8 @@
 """Ingest assets, built from the extract contract: one step per source system, which loads the
 system's new deliveries all or nothing (pipelines.lib.ingest.ingest_system, where the logic and its
 tests live) into one asset per extract, raw_<system>/<entity>, plus raw_meta/<system>_deliveries, the
-system's delivery log.
+system's delivery log. Single rows that break the contract are set aside (raw_meta.rejected_rows)
+while the rest of their file loads, up to the entity's max_rejected_share of the file.
 
 Checks, evaluated in the same step:
 - `delivery` (blocking) on the delivery log: every new delivery is complete (its files match the
@@ -12,6 +13,8 @@ Checks, evaluated in the same step:
   something new (quality/delivery_checks.py).
 - `contract` (blocking) on each raw table: its new files meet the contract (the problems of that
   table's files, when the delivery is refused because of them).
+- `quarantine` (warning) on each raw table: no row of its new files was set aside; otherwise the count
+  per file and the first rows with their reasons (the build goes on).
 - `completeness` (warning) on each raw table: today's row count against the same-weekday average.
 """
 
@@ -22,7 +25,9 @@ import dagster as dg
 from pipelines.defs.resources import LandingResource, ReleaseResource
 from pipelines.lib.ingest import (
     LOADED_FILES_TABLE,
+    REJECTED_ROWS_TABLE,
     DeliveryRefused,
+    IngestReport,
     SystemIngestReport,
     ingest_system,
     today_in_china,
@@ -33,6 +38,7 @@ from quality.delivery_checks import DeliveryCheck, check_completeness, check_fre
 
 DELIVERY_CHECK = "delivery"
 CONTRACT_CHECK = "contract"
+QUARANTINE_CHECK = "quarantine"
 FRESHNESS_CHECK = "freshness"
 COMPLETENESS_CHECK = "completeness"
 MAX_DESCRIPTION_CHARS = 8000
@@ -85,7 +91,18 @@ def _check_specs(contract: Contract, system: str) -> list[dg.AssetCheckSpec]:
                     "The new files meet the extract contract (quality/contract/extracts.yml): readable UTF-8 "
                     "CSV, header, fields per line, row count against the manifest, no control characters, "
                     "then the Great Expectations suite built from it (required values, types, allowed "
-                    "values, patterns, ranges, primary key unique within a file)."
+                    "values, patterns, ranges, primary key unique within a file). Rows that break it are "
+                    "set aside unless more than the entity's max_rejected_share of a file's rows do."
+                ),
+            ),
+            dg.AssetCheckSpec(
+                QUARANTINE_CHECK,
+                asset=raw_key(entity),
+                blocking=False,
+                description=(
+                    f"No row of the new files broke the contract (a warning: the build goes on). Rows "
+                    f"that did are set aside in {REJECTED_ROWS_TABLE} with file, row, column, value and "
+                    "reason; the rest of their file loads."
                 ),
             ),
             dg.AssetCheckSpec(
@@ -256,16 +273,53 @@ def _table_result(entity: Entity, report: SystemIngestReport, row_count: int, co
                 asset_key=raw_key(entity),
                 check_name=CONTRACT_CHECK,
                 passed=True,
-                description=(
-                    f"{loaded.files_loaded} new file(s), {loaded.rows_checked} row(s) meet the contract "
-                    f"({loaded.expectations_checked} expectations)."
-                    if loaded.files_loaded
-                    else "No new files to check."
-                ),
-                metadata={"files": loaded.files_loaded, "rows": loaded.rows_checked},
+                description=_contract_description(loaded),
+                metadata={
+                    "files": loaded.files_loaded,
+                    "rows": loaded.rows_checked,
+                    "rows_quarantined": loaded.rows_quarantined,
+                },
             ),
+            _quarantine_result(entity, loaded),
             _result(raw_key(entity), COMPLETENESS_CHECK, completeness, dg.AssetCheckSeverity.WARN),
         ],
+    )
+
+
+def _contract_description(loaded: IngestReport) -> str:
+    if not loaded.files_loaded:
+        return "No new files to check."
+    checked = f"{loaded.files_loaded} new file(s), {loaded.rows_checked} row(s) checked "
+    checked += f"({loaded.expectations_checked} expectations): "
+    if not loaded.rows_quarantined:
+        return checked + "they meet the contract."
+    return checked + (
+        f"{loaded.rows_quarantined} row(s) break it and were set aside (see the quarantine check), "
+        "within the share the contract allows."
+    )
+
+
+def _quarantine_result(entity: Entity, loaded: IngestReport) -> dg.AssetCheckResult:
+    """A warning naming the rows of the new files that were set aside, per file, with the first reasons."""
+    return dg.AssetCheckResult(
+        asset_key=raw_key(entity),
+        check_name=QUARANTINE_CHECK,
+        passed=not loaded.rows_quarantined,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=_clip(loaded.describe_quarantine())
+        if loaded.rows_quarantined
+        else ("No row of the new files was set aside." if loaded.files_loaded else "No new files."),
+        metadata={
+            "rows_read": loaded.rows_read,
+            "rows_quarantined": loaded.rows_quarantined,
+            "quarantined_by_file": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {file}: {quarantined} of {read}"
+                    for file, (quarantined, read) in loaded.quarantined_files.items()
+                )
+                or "none"
+            ),
+        },
     )
 
 
@@ -275,6 +329,7 @@ def _delivery_log_result(system: str, report: SystemIngestReport, freshness: Del
         asset_key=deliveries_key(system),
         metadata={
             "deliveries_loaded": len(loaded),
+            "rows_quarantined": sum(e.rows_quarantined for e in report.entities.values()),
             "first_loaded": loaded[0] if loaded else "none",
             "last_loaded": loaded[-1] if loaded else "none",
             "waiting": dg.MetadataValue.md("\n".join(f"- {w}" for w in report.describe_waiting()) or "none"),
@@ -285,15 +340,26 @@ def _delivery_log_result(system: str, report: SystemIngestReport, freshness: Del
                 asset_key=deliveries_key(system),
                 check_name=DELIVERY_CHECK,
                 passed=True,
-                description=(
-                    f"{len(loaded)} new deliver{'y' if len(loaded) == 1 else 'ies'} loaded, complete and "
-                    "meeting the contract."
-                    if loaded
-                    else "No new delivery to load."
-                ),
+                description=_delivery_description(report),
             ),
             _result(deliveries_key(system), FRESHNESS_CHECK, freshness),
         ],
+    )
+
+
+def _delivery_description(report: SystemIngestReport) -> str:
+    loaded = report.deliveries_loaded
+    if not loaded:
+        return "No new delivery to load."
+    deliveries = "delivery" if len(loaded) == 1 else "deliveries"
+    text = f"{len(loaded)} new {deliveries} loaded, complete and meeting the contract"
+    quarantined = {name: e.rows_quarantined for name, e in report.entities.items() if e.rows_quarantined}
+    if not quarantined:
+        return text + "."
+    tables = ", ".join(f"{report.entities[name].raw_table} {n}" for name, n in quarantined.items())
+    return (
+        text
+        + f" except {sum(quarantined.values())} row(s) set aside ({tables}; see their quarantine checks)."
     )
 
 

@@ -1,6 +1,8 @@
 -- Aging of open receivables (账龄) per company, region, rep and customer on every snapshot date: the
 -- open balance and invoice count in each bucket of the aging_buckets seed. Every unit with an open
--- balance on a date has a row for every bucket (0 when empty), so its buckets sum to its total.
+-- balance on a date has a row for every bucket (0 when empty), so its buckets sum to its total. Credit
+-- notes are negative balances in the current bucket; unapplied cash (prepayments, payments of invoices not
+-- yet delivered) is not in a bucket: total_unapplied_cash, netted in total_net_open_balance.
 with
 
 snapshots as (
@@ -9,6 +11,10 @@ snapshots as (
 
 snapshot_dates as (
     select * from {{ ref('int_receivables__snapshot_dates') }}
+),
+
+unapplied_cash as (
+    select * from {{ ref('fct_ar_unapplied_cash') }}
 ),
 
 aging_buckets as (
@@ -50,6 +56,23 @@ units as (
 
 ),
 
+unapplied_units as (
+
+    -- unapplied cash of the unit on the date: shown apart from the buckets, netted in total_net_open_balance
+    select snapshot_date, level, unit_id, sum(unapplied_amount) as unapplied_amount
+    from (
+        select snapshot_date, 'company' as level, 'company' as unit_id, unapplied_amount from unapplied_cash
+        union all
+        select snapshot_date, 'region', region, unapplied_amount from unapplied_cash
+        union all
+        select snapshot_date, 'rep', rep_id, unapplied_amount from unapplied_cash
+        union all
+        select snapshot_date, 'customer', customer_id, unapplied_amount from unapplied_cash
+    ) as unapplied_rows
+    group by snapshot_date, level, unit_id
+
+),
+
 bucket_totals as (
 
     select
@@ -85,11 +108,19 @@ final as (
         coalesce(bucket_totals.invoice_count, 0) as invoice_count,
         cast(units.total_open_balance as decimal(18, 2)) as total_open_balance,
         units.total_invoice_count,
-        coalesce(bucket_totals.open_balance, 0) / units.total_open_balance as share_of_open_balance
+        coalesce(bucket_totals.open_balance, 0) / nullif(units.total_open_balance, 0) as share_of_open_balance,
+        cast(coalesce(unapplied_units.unapplied_amount, 0) as decimal(18, 2)) as total_unapplied_cash,
+        cast(units.total_open_balance - coalesce(unapplied_units.unapplied_amount, 0) as decimal(18, 2))
+            as total_net_open_balance
     from units
     cross join aging_buckets
     inner join snapshot_dates
         on units.snapshot_date = snapshot_dates.snapshot_date
+    left join unapplied_units
+        on
+            units.snapshot_date = unapplied_units.snapshot_date
+            and units.level = unapplied_units.level
+            and units.unit_id = unapplied_units.unit_id
     left join bucket_totals
         on
             units.snapshot_date = bucket_totals.snapshot_date

@@ -1,7 +1,9 @@
 -- DSO, receivable turnover days and collection effectiveness (CEI) per month and quarter, for the
 -- company and each region (formulas in METRICS.md). A period still running on the as-of
 -- date closes on the as-of date (is_complete_period = false). Opening AR is the AR on the day before
--- the period starts; AR on a day is the sum of the open balances in fct_ar_invoice_snapshots.
+-- the period starts; AR on a day is the sum of the open balances in fct_ar_invoice_snapshots (credit notes
+-- negative); net AR = AR - unapplied cash (fct_ar_unapplied_cash: prepayments, payments of invoices not
+-- delivered). DSO, turnover days and CEI use the net AR; collections are every payment received.
 {%- set trailing_days = var('dso_trailing_days') %}
 with
 
@@ -15,6 +17,10 @@ payments as (
 
 snapshots as (
     select * from {{ ref('fct_ar_invoice_snapshots') }}
+),
+
+unapplied_cash as (
+    select * from {{ ref('fct_ar_unapplied_cash') }}
 ),
 
 warehouse_as_of as (
@@ -119,6 +125,18 @@ ar_on_date as (
 
 ),
 
+unapplied_on_date as (
+
+    select snapshot_date, unit_id, sum(unapplied_amount) as unapplied
+    from (
+        select snapshot_date, 'company' as unit_id, unapplied_amount from unapplied_cash
+        union all
+        select snapshot_date, region, unapplied_amount from unapplied_cash
+    ) as unapplied_units
+    group by snapshot_date, unit_id
+
+),
+
 invoice_units as (
 
     select invoice_date, 'company' as unit_id, invoice_amount from invoices
@@ -129,10 +147,10 @@ invoice_units as (
 
 payment_units as (
 
-    -- payments of known invoices only: the others are in no balance (see fct_collections_weekly)
-    select payment_date, 'company' as unit_id, payment_amount from payments where is_invoice_known
+    -- every payment received: those no issued invoice takes yet are unapplied cash in the net AR
+    select payment_date, 'company' as unit_id, payment_amount from payments
     union all
-    select payment_date, region, payment_amount from payments where is_invoice_known
+    select payment_date, region, payment_amount from payments
 
 ),
 
@@ -195,12 +213,22 @@ measures as (
         cast(coalesce(closing.ar, 0) as decimal(18, 2)) as closing_ar,
         cast(coalesce(closing.current_ar, 0) as decimal(18, 2)) as closing_current_ar,
         cast(coalesce(closing.ar, 0) - coalesce(closing.current_ar, 0) as decimal(18, 2)) as closing_overdue_ar,
-        cast(coalesce(trailing_sales.trailing_credit_sales, 0) as decimal(18, 2)) as trailing_credit_sales
+        cast(coalesce(trailing_sales.trailing_credit_sales, 0) as decimal(18, 2)) as trailing_credit_sales,
+        cast(coalesce(opening_unapplied.unapplied, 0) as decimal(18, 2)) as opening_unapplied_cash,
+        cast(coalesce(closing_unapplied.unapplied, 0) as decimal(18, 2)) as closing_unapplied_cash,
+        cast(coalesce(opening.ar, 0) - coalesce(opening_unapplied.unapplied, 0) as decimal(18, 2))
+            as opening_net_ar,
+        cast(coalesce(closing.ar, 0) - coalesce(closing_unapplied.unapplied, 0) as decimal(18, 2))
+            as closing_net_ar
     from grid
     left join ar_on_date as opening
         on grid.opening_date = opening.snapshot_date and grid.unit_id = opening.unit_id
     left join ar_on_date as closing
         on grid.closing_date = closing.snapshot_date and grid.unit_id = closing.unit_id
+    left join unapplied_on_date as opening_unapplied
+        on grid.opening_date = opening_unapplied.snapshot_date and grid.unit_id = opening_unapplied.unit_id
+    left join unapplied_on_date as closing_unapplied
+        on grid.closing_date = closing_unapplied.snapshot_date and grid.unit_id = closing_unapplied.unit_id
     left join period_sales
         on
             grid.period_type = period_sales.period_type
@@ -223,11 +251,13 @@ ratios as (
 
     select
         measures.*,
-        round(closing_ar / nullif(trailing_credit_sales, 0) * {{ trailing_days }}, 1) as dso_days,
-        round((opening_ar + closing_ar) / 2 / nullif(credit_sales, 0) * days_in_period, 1) as turnover_days,
+        -- on the net AR (open invoices, credit notes negative, less unapplied cash), consistently
+        round(closing_net_ar / nullif(trailing_credit_sales, 0) * {{ trailing_days }}, 1) as dso_days,
+        round((opening_net_ar + closing_net_ar) / 2 / nullif(credit_sales, 0) * days_in_period, 1)
+            as turnover_days,
         round(
-            (opening_ar + credit_sales - closing_ar)
-            / nullif(opening_ar + credit_sales - closing_current_ar, 0) * 100,
+            (opening_net_ar + credit_sales - closing_net_ar)
+            / nullif(opening_net_ar + credit_sales - (closing_current_ar - closing_unapplied_cash), 0) * 100,
             1
         ) as cei_pct
     from measures
@@ -255,6 +285,10 @@ final as (
         closing_ar,
         closing_current_ar,
         closing_overdue_ar,
+        opening_unapplied_cash,
+        closing_unapplied_cash,
+        opening_net_ar,
+        closing_net_ar,
         trailing_credit_sales,
         dso_days,
         round(dso_days - lag(dso_days) over previous_period, 1) as dso_change_days,

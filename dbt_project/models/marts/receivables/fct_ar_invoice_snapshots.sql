@@ -1,6 +1,8 @@
 -- Open invoices as of every snapshot date (each Sunday, each month end and the as-of date): the balance
 -- recomputed from the invoice amount less the payments received up to that day (never read from a
--- balance column), the days overdue and the aging bucket (seed aging_buckets). The rows with
+-- balance column), the days overdue and the aging bucket (seed aging_buckets). A credit note (negative
+-- invoice) has a negative balance that reduces its customer's receivable and ages as current; invoices of
+-- one order delivered in phases are separate rows. Unapplied cash (prepayments): fct_ar_unapplied_cash. The rows with
 -- is_as_of_date are the open receivables today.
 with
 
@@ -57,13 +59,18 @@ balances as (
         invoice_dates.*,
         cast(paid_by_snapshot.paid_amount as decimal(18, 2)) as paid_amount,
         cast(invoice_dates.invoice_amount - paid_by_snapshot.paid_amount as decimal(18, 2)) as open_balance,
-        datediff('day', invoice_dates.due_date, invoice_dates.snapshot_date) as days_overdue
+        -- a credit note (negative amount) is never overdue: it ages as current
+        case
+            when invoice_dates.invoice_amount < 0
+                then least(datediff('day', invoice_dates.due_date, invoice_dates.snapshot_date), 0)
+            else datediff('day', invoice_dates.due_date, invoice_dates.snapshot_date)
+        end as days_overdue
     from invoice_dates
     inner join paid_by_snapshot
         on
             invoice_dates.snapshot_date = paid_by_snapshot.snapshot_date
             and invoice_dates.invoice_id = paid_by_snapshot.invoice_id
-    where invoice_dates.invoice_amount - paid_by_snapshot.paid_amount > 0
+    where invoice_dates.invoice_amount - paid_by_snapshot.paid_amount != 0
 
 ),
 
@@ -87,6 +94,7 @@ final as (
         invoices.credit_terms_days,
         invoices.due_date,
         invoices.invoice_amount,
+        invoices.invoice_amount < 0 as is_credit_note,
         balances.paid_amount,
         balances.open_balance,
         balances.days_overdue,

@@ -56,7 +56,8 @@ final as (
         || coalesce(' ' || product_name, '') || '）' || opportunity_count || ' 个商机金额中位数 '
         || format('{:,.2f}', median_amount) || ' 元的 ' || format('{:.1f}', median_multiple) || ' 倍'
             as evidence,
-        _extract_date as first_seen_date
+        _extract_date as first_seen_date,
+        cast(amount as decimal(18, 2)) as amount
     from compared
     where amount > {{ var('dq_anomalous_amount_median_multiple') }} * median_amount
 

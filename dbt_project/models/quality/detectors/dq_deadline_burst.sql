@@ -82,7 +82,8 @@ final as (
         || ' / ' || entry_count || ' activities for earlier days logged within '
         || cast(round((epoch(sitting_end) - epoch(sitting_start)) / 60) as integer)
         || ' minutes at the weekend' as evidence,
-        complete_extract_date as first_seen_date
+        complete_extract_date as first_seen_date,
+        cast(null as decimal(18, 2)) as amount
     from flagged
 
 )

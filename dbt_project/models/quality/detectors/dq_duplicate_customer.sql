@@ -58,7 +58,8 @@ final as (
         least(
             ranked._extract_date,
             greatest(cast(ranked.created_at as date), first_extract.first_extract_date)
-        ) as first_seen_date
+        ) as first_seen_date,
+        cast(null as decimal(18, 2)) as amount
     from ranked
     cross join first_extract
     where ranked.copy_number > 1

@@ -91,7 +91,8 @@ final as (
         activity_id as record_id,
         rep_id,
         string_agg(reason, '; ' order by reason) as evidence,
-        min(evidence_extract_date) as first_seen_date
+        min(evidence_extract_date) as first_seen_date,
+        cast(null as decimal(18, 2)) as amount
     from reasons
     group by activity_id, rep_id
 

@@ -31,7 +31,8 @@ final as (
         || cast(floor(hours_late) as integer) || ' 小时（上限 {{ var("dq_late_logging_max_hours") }} 小时）'
         || ' / logged ' || cast(floor(hours_late) as integer) || ' h after it happened (limit '
         || '{{ var("dq_late_logging_max_hours") }} h)' as evidence,
-        _extract_date as first_seen_date
+        _extract_date as first_seen_date,
+        cast(null as decimal(18, 2)) as amount
     from delays
     where hours_late > {{ var('dq_late_logging_max_hours') }}
 

@@ -79,7 +79,8 @@ final as (
         || '（' || ['周一', '周二', '周三', '周四', '周五'][isodow(rep_work_days.work_date)]
         || '）没有任何拜访、电话或邮件记录 / no visit, call or email logged on a working day' as evidence,
         -- the day is judged (and flagged) once the grace period has passed
-        rep_work_days.work_date + {{ var('dq_missing_day_grace_days') }} as first_seen_date
+        rep_work_days.work_date + {{ var('dq_missing_day_grace_days') }} as first_seen_date,
+        cast(null as decimal(18, 2)) as amount
     from rep_work_days
     left join active_days
         on rep_work_days.rep_id = active_days.rep_id and rep_work_days.work_date = active_days.work_date

@@ -40,7 +40,8 @@ final as (
             when unmatched.opportunity_id is null then '没有填写 CRM 商机编号'
             else '填写的商机编号 ' || unmatched.opportunity_id || ' 在 CRM 中不存在'
         end as evidence,
-        unmatched._extract_date as first_seen_date
+        unmatched._extract_date as first_seen_date,
+        cast(unmatched.order_amount as decimal(18, 2)) as amount
     from unmatched
     cross join crm_delivered
     where crm_delivered.has_opportunities

@@ -1,7 +1,9 @@
 -- orphan_reference (quality/DEFECTS.md), payments: the payment's invoice_id names no invoice the ERP has
 -- delivered by the as-of date. An invoice delivered a day after the payment is unflagged once it has
--- arrived. Until the ERP has delivered any invoice the rule stays silent. Severity block: the money cannot
--- be put against a receivable.
+-- arrived. Until the ERP has delivered any invoice, or when the source declares invoices absent
+-- (absent_entities), the rule stays silent. Severity warn: the money did arrive, so it stays in the marts
+-- as unapplied cash (fct_ar_unapplied_cash: a prepayment, or a payment whose invoice is not issued yet)
+-- and reduces the customer's net receivable until an invoice takes it. amount = the payment amount.
 with
 
 payments as (
@@ -16,8 +18,14 @@ customers as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
+absent_entities as (
+    select * from {{ ref('absent_entities') }}
+),
+
 erp_delivered as (
-    select count(*) > 0 as has_invoices from invoices
+    select
+        count(*) > 0 and not exists (select 1 from absent_entities where entity = 'invoices') as has_invoices
+    from invoices
 ),
 
 final as (
@@ -30,7 +38,8 @@ final as (
         '回款（' || strftime(payments.payment_date, '%Y-%m-%d') || '，'
         || format('{:,.2f}', payments.payment_amount) || ' 元）的发票号 '
         || coalesce(payments.invoice_id, '（空）') || ' 在 ERP 发票中不存在' as evidence,
-        payments._extract_date as first_seen_date
+        payments._extract_date as first_seen_date,
+        cast(payments.payment_amount as decimal(18, 2)) as amount
     from payments
     cross join erp_delivered
     left join invoices

@@ -49,7 +49,8 @@ final as (
         || format('{:,.2f}', paid_to_date.payment_amount) || ' 元）累计回款 '
         || format('{:,.2f}', paid_to_date.paid_amount) || ' 元，多收 '
         || format('{:,.2f}', paid_to_date.paid_amount - paid_to_date.invoice_amount) || ' 元' as evidence,
-        paid_to_date._extract_date as first_seen_date
+        paid_to_date._extract_date as first_seen_date,
+        cast(paid_to_date.payment_amount as decimal(18, 2)) as amount
     from paid_to_date
     left join orders
         on paid_to_date.order_id = orders.order_id

@@ -30,7 +30,8 @@ final as (
         || ' 出现在 ' || numbers.customer_count || ' 个客户 / same mobile on '
         || numbers.customer_count || ' customers: ' || numbers.customer_ids as evidence,
         -- the delivery of the version that carries the number
-        customers._extract_date as first_seen_date
+        customers._extract_date as first_seen_date,
+        cast(null as decimal(18, 2)) as amount
     from customers
     inner join numbers
         on customers.contact_mobile = numbers.contact_mobile

@@ -73,7 +73,8 @@ final as (
         opportunities.owner_rep_id as rep_id,
         '预计签约日期推迟了 ' || per_opportunity.postponement_count || ' 次：'
         || per_opportunity.postponed_dates as evidence,
-        per_opportunity.first_seen_date
+        per_opportunity.first_seen_date,
+        cast(opportunities.amount as decimal(18, 2)) as amount
     from per_opportunity
     left join opportunities
         on per_opportunity.opportunity_id = opportunities.opportunity_id

@@ -60,7 +60,8 @@ final as (
         per_opportunity.opportunity_id as record_id,
         opportunities.owner_rep_id as rep_id,
         per_opportunity.evidence,
-        per_opportunity.first_seen_date
+        per_opportunity.first_seen_date,
+        cast(opportunities.amount as decimal(18, 2)) as amount
     from per_opportunity
     left join opportunities
         on per_opportunity.opportunity_id = opportunities.opportunity_id

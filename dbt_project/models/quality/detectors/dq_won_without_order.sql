@@ -56,7 +56,8 @@ final as (
         '商机于 ' || strftime(won.closed_date, '%Y-%m-%d') || ' 签约成交（金额 '
         || format('{:,.2f}', won.amount) || ' 元），' || won.days_since_closed
         || ' 天后 ERP 中仍没有带此商机编号的订单' as evidence,
-        won._extract_date as first_seen_date
+        won._extract_date as first_seen_date,
+        cast(won.amount as decimal(18, 2)) as amount
     from won
     cross join erp_delivered
     where

@@ -94,7 +94,8 @@ final as (
         owner_rep_id as rep_id,
         '未结商机（' || stage_name || '，金额 ' || format('{:,.2f}', amount) || ' 元）已 ' || idle_days
         || ' 天没有更新、阶段变更或活动；最后一次：' || strftime(last_touched_at, '%Y-%m-%d') as evidence,
-        _extract_date as first_seen_date
+        _extract_date as first_seen_date,
+        cast(amount as decimal(18, 2)) as amount
     from idle
     where idle_days > {{ var('dq_zombie_idle_days') }}
 
