@@ -247,11 +247,25 @@ def _cmd_remove_day(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from pipelines.lib.benchmark import format_benchmark, run_benchmark
+    from pipelines.lib.benchmark import (
+        format_benchmark,
+        format_ingest_benchmark,
+        run_benchmark,
+        run_ingest_benchmark,
+    )
 
+    workdir = Path(args.workdir) if args.workdir else None
+    if args.ingest_rows:
+        measured = []
+        for rows in args.ingest_rows:
+            result = run_ingest_benchmark(rows, workdir)
+            print(f"{rows:,} rows: done in {result.seconds:.0f} s", flush=True)
+            measured.append(result)
+        print(format_ingest_benchmark(measured))
+        return 0 if all(r.success for r in measured) else 1
     results = []
     for scale in args.scales:
-        result = run_benchmark(scale, args.days, Path(args.workdir) if args.workdir else None)
+        result = run_benchmark(scale, args.days, workdir)
         print(f"scale {scale}: done in {result.total_seconds:.0f} s", flush=True)
         results.append(result)
     print(format_benchmark(results))
@@ -410,6 +424,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scales", type=float, nargs="+", default=[0.25, 0.5, 1.0])
     p.add_argument("--days", type=int, default=730)
     p.add_argument("--workdir", help="keep the generated data and warehouses here (default: a temp folder)")
+    p.add_argument(
+        "--ingest-rows",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="instead: ingest one delivery of N opportunities into a fresh warehouse in a child process "
+        "and report its wall time and peak RSS (the --ingest-rows data is always removed afterwards)",
+    )
     p.set_defaults(func=_cmd_benchmark)
 
     p = sub.add_parser("run", help="sample data if the landing folder is empty, then the nightly build")

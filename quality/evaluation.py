@@ -55,7 +55,8 @@ def score(labels: list[Label], flagged: list[tuple[str, str, str]]) -> list[Clas
     """Per defect class: labelled records vs records the quarantine put in that class."""
     labelled_by_class: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for label in labels:
-        labelled_by_class[label.defect_class].add((label.entity, label.record_id))
+        if label.is_defect:  # labelled look-alikes are legitimate: flagging one is a false positive
+            labelled_by_class[label.defect_class].add((label.entity, label.record_id))
     flagged_by_class: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for defect_class, entity, record_id in flagged:
         flagged_by_class[defect_class].add((entity, record_id))
@@ -67,11 +68,32 @@ def score(labels: list[Label], flagged: list[tuple[str, str, str]]) -> list[Clas
 
 
 def quarantined_records(warehouse: Path) -> list[tuple[str, str, str]]:
+    """(defect class, entity, record_id) per quarantine row."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute("select defect_class, entity, record_id from quality.quarantine").fetchall()
     finally:
         con.close()
+
+
+def flagged_look_alikes(labels: list[Label], flagged: list[tuple[str, str, str]]) -> list[Label]:
+    """Labelled look-alikes (legitimate cases) the quarantine flagged in their class."""
+    found = set(flagged)
+    return sorted(
+        label
+        for label in labels
+        if not label.is_defect and (label.defect_class, label.entity, label.record_id) in found
+    )
+
+
+def missed_defects(labels: list[Label], flagged: list[tuple[str, str, str]]) -> list[Label]:
+    """Labelled defects the quarantine did not flag in their class."""
+    found = set(flagged)
+    return sorted(
+        label
+        for label in labels
+        if label.is_defect and (label.defect_class, label.entity, label.record_id) not in found
+    )
 
 
 def build_with_defects(

@@ -76,7 +76,8 @@ class SourceCoverage:
 
 
 def load(con: duckdb.DuckDBPyConnection, as_of: date) -> SourceCoverage:
-    """The latest delivery of each system on or before `as_of` (an older warehouse has no such table)."""
+    """The latest delivery of each system on or before `as_of`, else its first load of history (an older
+    warehouse has no such table)."""
     exists = con.execute(
         "select count(*) from duckdb_tables() "
         "where schema_name = 'raw_meta' and table_name = 'delivery_sources'"
@@ -89,10 +90,18 @@ def load(con: duckdb.DuckDBPyConnection, as_of: date) -> SourceCoverage:
                cast(absent_entities as varchar) as absent_entities,
                cast(defaulted_columns as varchar) as defaulted_columns
         from {SOURCES_TABLE}
-        where extract_date <= ?
-        qualify row_number() over (partition by system order by extract_date desc) = 1
+        where extract_date <= ? or initial
+        -- the latest delivery by the as-of date; before a first load of history, that delivery (its
+        -- rows count from their own dates)
+        qualify row_number() over (
+            partition by system
+            order by
+                extract_date <= ? desc,
+                case when extract_date <= ? then extract_date end desc,
+                extract_date
+        ) = 1
         """,
-        [as_of],
+        [as_of, as_of, as_of],
     )
     names = [d[0] for d in cursor.description]
     systems = {}

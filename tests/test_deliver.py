@@ -326,7 +326,8 @@ def test_a_new_column_in_the_export_is_a_note(tmp_path):
     result = deliver(profile, [write(tmp_path / f"Opportunities {DAY}.csv", widened)], tmp_path / "landing")
     assert result.notes == [
         f'Opportunities {DAY}.csv: column(s) not read by profile crm_test: "Region" '
-        "(new in the export? map them under entities.<entity>.columns to use them)"
+        "(new in the export? map them under entities.<entity>.columns to use them, or list them under "
+        "entities.<entity>.ignore)"
     ]
 
 
@@ -387,3 +388,271 @@ def test_cli_prints_what_was_written_and_exits_2_on_drift(tmp_path, capsys):
     captured = capsys.readouterr()
     assert 'column "Close Date" not found' in captured.err and "Traceback" not in captured.err
     assert not (landing / "crm" / "_manifests" / "2026-11-23.json").exists()
+
+
+def test_ignored_columns_are_no_note_and_an_ignored_header_may_be_missing(tmp_path):
+    lines = OPPORTUNITIES_CSV.splitlines()
+    widened = (
+        "\n".join([lines[0] + ",Region,Fiscal Period"] + [line + ",East,Q4" for line in lines[1:]]) + "\n"
+    )
+    export = write(tmp_path / f"Opportunities {DAY}.csv", widened)
+    # one entity ignores Region, the other Fiscal Period; "Old Field" is not in the file: fine
+    text = CRM_PROFILE.replace(
+        "    skip_footer_rows: 1\n", '    skip_footer_rows: 1\n    ignore: [Region, "Old Field"]\n'
+    ).replace('    key_prefix: "C-"\n', '    key_prefix: "C-"\n    ignore: Fiscal Period\n')
+    result = deliver(profile_from(tmp_path, text), [export], tmp_path / "landing")
+    assert result.notes == []
+    # only the columns neither mapped nor ignored are in the note
+    result = deliver(
+        profile_from(tmp_path, text.replace("    ignore: Fiscal Period\n", "")), [export], tmp_path / "other"
+    )
+    assert result.notes == [
+        f'Opportunities {DAY}.csv: column(s) not read by profile crm_test: "Fiscal Period" '
+        "(new in the export? map them under entities.<entity>.columns to use them, or list them under "
+        "entities.<entity>.ignore)"
+    ]
+
+
+USERS_PROFILE = """
+    system: crm
+    entities:
+      reps:
+        file: "Users*.csv"
+        where: {Type: [sales]}
+        where_not: {Name: [test user, 测试]}
+        columns:
+          rep_id: ID
+          rep_name: Name
+          role: {default: rep}
+          team_id: Team
+          team_name: Team
+          region: {default: 华东}
+          hire_date: {default: 2020-01-01}
+          updated_at: {default: "2026-11-22 00:00:00"}
+    """
+USERS_CSV = (
+    "ID,Name,Type,Team\n"
+    "U1,王芳,Sales,T1\n"  # kept: 'Sales' = 'sales' (ASCII case-insensitive)
+    "U2,Test User,sales,T1\n"  # left out by where_not (case-insensitive)
+    "U3,李强,Support,T2\n"  # left out by where: not a sales user
+    "U4,测试 , SALES ,T2\n"  # left out by where_not: values are trimmed
+    "U5,赵敏,,T2\n"  # left out by where: empty is not 'sales'
+    "U6,陈晨, sales,T3\n"  # kept
+)
+
+
+def test_where_keeps_and_where_not_drops_rows_and_deliver_says_how_many(tmp_path, capsys):
+    users = write(tmp_path / "Users.csv", USERS_CSV)
+    landing = tmp_path / "landing"
+    result = deliver(profile_from(tmp_path, USERS_PROFILE), [users], landing, extract_date=date(2026, 11, 22))
+    assert [line.split(",")[:2] for line in landed(landing, "crm", "reps").splitlines()[1:]] == [
+        ["U1", "王芳"],
+        ["U6", "陈晨"],
+    ]
+    assert (result.entities["reps"].rows, result.entities["reps"].left_out) == (2, 4)
+    # Type is read by the filter: no "not read" note for it
+    assert result.notes == [
+        "Users.csv: 4 row(s) left out of reps by entities.reps.where/entities.reps.where_not "
+        "(profile profile)"
+    ]
+    # a filter's header is checked like a mapped one
+    write(users, USERS_CSV.replace("Type", "Kind"))
+    with pytest.raises(DeliverError) as raised:
+        deliver(
+            profile_from(tmp_path, USERS_PROFILE),
+            [users],
+            tmp_path / "other",
+            extract_date=date(2026, 11, 22),
+        )
+    assert raised.value.problems[0].startswith(
+        'Users.csv: column "Type" not found (profile profile: entities.reps.where); '
+        'the file\'s columns are "ID"'
+    )
+    # the command line prints the note
+    profile = write(tmp_path / "users.yml", textwrap.dedent(USERS_PROFILE))
+    write(users, USERS_CSV)
+    args = [
+        "deliver",
+        "--profile",
+        str(profile),
+        "--landing",
+        str(tmp_path / "cli"),
+        "--date",
+        DAY,
+        str(users),
+    ]
+    assert main(args) == 0
+    assert "note: Users.csv: 4 row(s) left out of reps by entities.reps.where" in capsys.readouterr().out
+
+
+TARGETS_PROFILE = """
+    system: crm
+    entities:
+      targets:
+        file: "个人目标*.xlsx"
+        header_row: 2
+        where_not: {姓名: [合计]}
+        ignore: [全年目标]
+        unpivot:
+          columns: '(\\d{1,2})月目标'
+          label: '2026-\\1'            # the year is not in the header
+          into: {name: 月份, value: 目标}
+        columns:
+          target_id: [姓名, 月份]       # one id per person and month
+          target_level: {default: rep}
+          owner_id: 姓名
+          period_start: {from: 月份, month: start}
+          period_end: {from: 月份, month: end}
+          target_amount: 目标
+          updated_at: {default: "2026-01-05 00:00:00"}
+    """
+
+
+def wide_targets(path: Path) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["2026年度个人销售目标（元）"])
+    sheet.append(["姓名", "部门", "1月目标", "2月目标", "12月目标", "全年目标"])
+    sheet.append(["王芳", "华东一部", 100000, 120000.5, 90000, 310000.5])
+    sheet.append(["李强", "华东一部", 80000, None, "1,000", 81000])  # no February target: no row
+    sheet.append(["合计", "", 180000, 120000.5, 91000, 391000.5])
+    workbook.save(path)
+    return path
+
+
+def test_unpivot_a_wide_target_sheet_into_one_row_per_person_and_month(tmp_path):
+    book = wide_targets(tmp_path / "个人目标.xlsx")
+    text = TARGETS_PROFILE
+    landing = tmp_path / "landing"
+    result = deliver(profile_from(tmp_path, text), [book], landing, extract_date=date(2026, 11, 22))
+    assert landed(landing, "crm", "targets") == (
+        "target_id,target_level,owner_id,period_start,period_end,target_amount,updated_at\n"
+        "王芳-2026-1,rep,王芳,2026-01-01,2026-01-31,100000.00,2026-01-05 00:00:00\n"
+        "王芳-2026-2,rep,王芳,2026-02-01,2026-02-28,120000.50,2026-01-05 00:00:00\n"
+        "王芳-2026-12,rep,王芳,2026-12-01,2026-12-31,90000.00,2026-01-05 00:00:00\n"
+        "李强-2026-1,rep,李强,2026-01-01,2026-01-31,80000.00,2026-01-05 00:00:00\n"
+        "李强-2026-12,rep,李强,2026-12-01,2026-12-31,1000.00,2026-01-05 00:00:00\n"
+    )
+    assert (result.entities["targets"].rows, result.entities["targets"].left_out) == (5, 1)
+    assert result.not_converted == {}
+    # 部门 is neither read nor ignored; the unpivoted months and the ignored 全年目标 are accounted for
+    assert result.notes[0] == (
+        '个人目标.xlsx: column(s) not read by profile profile: "部门" (new in the export? map them under '
+        "entities.<entity>.columns to use them, or list them under entities.<entity>.ignore)"
+    )
+
+
+def test_unpivot_with_a_mapping_of_headers_to_labels(tmp_path):
+    book = wide_targets(tmp_path / "个人目标.xlsx")
+    text = TARGETS_PROFILE.replace(
+        "          columns: '(\\d{1,2})月目标'\n"
+        "          label: '2026-\\1'            # the year is not in the header\n",
+        '          columns: {"1月目标": 2026-01, "12月目标": 2026年12月}\n',
+    ).replace("ignore: [全年目标]", "ignore: [全年目标, 2月目标, 部门]")
+    landing = tmp_path / "landing"
+    result = deliver(profile_from(tmp_path, text), [book], landing, extract_date=date(2026, 11, 22))
+    assert landed(landing, "crm", "targets").splitlines()[1:] == [
+        "王芳-2026-01,rep,王芳,2026-01-01,2026-01-31,100000.00,2026-01-05 00:00:00",
+        "王芳-2026年12月,rep,王芳,2026-12-01,2026-12-31,90000.00,2026-01-05 00:00:00",
+        "李强-2026-01,rep,李强,2026-01-01,2026-01-31,80000.00,2026-01-05 00:00:00",
+        "李强-2026年12月,rep,李强,2026-12-01,2026-12-31,1000.00,2026-01-05 00:00:00",
+    ]
+    assert result.notes == [
+        "个人目标.xlsx: 1 row(s) left out of targets by entities.targets.where_not (profile profile)"
+    ]
+    # a header of the mapping missing from the file is drift; a pattern matching nothing too
+    with pytest.raises(DeliverError) as raised:
+        deliver(
+            profile_from(tmp_path, text.replace('"12月目标"', '"13月目标"')),
+            [book],
+            tmp_path / "other",
+            extract_date=date(2026, 11, 22),
+        )
+    assert raised.value.problems == [
+        '个人目标.xlsx: column "13月目标" not found (profile profile: entities.targets.unpivot.columns); '
+        'the file has "1月目标" — a renamed header?'
+    ]
+    with pytest.raises(DeliverError) as raised:
+        deliver(
+            profile_from(tmp_path, TARGETS_PROFILE.replace("月目标'", "月份目标'")),
+            [book],
+            tmp_path / "other",
+            extract_date=date(2026, 11, 22),
+        )
+    assert raised.value.problems == [
+        "个人目标.xlsx: no column matches '(\\d{1,2})月份目标' "
+        "(profile profile: entities.targets.unpivot.columns)"
+    ]
+
+
+def erp_report(path: Path, title: object) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([title])
+    sheet.append(["单位：元"])
+    sheet.append(["编码", "名称", "产品线", "单价", "计量单位", "状态", "更新时间"])
+    sheet.append(["P1", "销售云", "软件", 100, "套", "在售", datetime(2026, 11, 3, 14, 5)])
+    workbook.save(path)
+    return path
+
+
+ERP_PRODUCTS = """
+    system: erp
+    extract_date: {from_cell: {file: "物料*.xlsx", cell: A1}, pattern: '(\\d{4}-\\d{2}-\\d{2})'}
+    entities:
+      products:
+        file: "物料*.xlsx"
+        header_row: 3
+        columns:
+          product_id: 编码
+          product_name: 名称
+          product_line: 产品线
+          list_price: 单价
+          unit: 计量单位
+          is_active: {from: 状态, map: {在售: "true"}}
+          updated_at: 更新时间
+    """
+
+
+def test_extract_date_from_a_cell_of_the_title_row(tmp_path):
+    report = erp_report(tmp_path / "物料.xlsx", "物料清单 2026-11-22")
+    landing = tmp_path / "landing"
+    assert deliver(profile_from(tmp_path, ERP_PRODUCTS), [report], landing).extract_date == DAY
+    # without a pattern the cell itself is the date: a date cell, or a date text written year first
+    no_pattern = ERP_PRODUCTS.replace(", pattern: '(\\d{4}-\\d{2}-\\d{2})'", "")
+    assert "pattern" not in no_pattern
+    for title, day in [(date(2026, 11, 20), "2026-11-20"), ("2026年11月21日", "2026-11-21")]:
+        report = erp_report(tmp_path / "物料.xlsx", title)
+        result = deliver(profile_from(tmp_path, no_pattern), [report], tmp_path / f"l{day}")
+        assert result.extract_date == day
+    # a title without the date says which file, cell and text
+    report = erp_report(tmp_path / "物料.xlsx", "物料清单")
+    with pytest.raises(DeliverError) as raised:
+        deliver(profile_from(tmp_path, ERP_PRODUCTS), [report], tmp_path / "other")
+    assert raised.value.problems == [
+        "物料.xlsx: cell A1 is '物料清单': no date matching '(\\\\d{4}-\\\\d{2}-\\\\d{2})' "
+        "(profile profile: extract_date.from_cell); fix the profile, or pass --date"
+    ]
+    # --date still wins
+    result = deliver(
+        profile_from(tmp_path, ERP_PRODUCTS), [report], tmp_path / "dated", extract_date=date(2026, 11, 19)
+    )
+    assert result.extract_date == "2026-11-19"
+
+
+def test_extract_date_from_a_csv_cell_and_files_that_disagree(tmp_path):
+    text = USERS_PROFILE.replace(
+        "    system: crm\n",
+        "    system: crm\n"
+        "    extract_date: {from_cell: {file: 'Users*.csv', cell: B1}, pattern: '截至(.+)'}\n",
+    ).replace("        where: {Type: [sales]}\n", "        header_row: 2\n        where: {Type: [sales]}\n")
+    first = write(tmp_path / "Users 1.csv", "用户列表,截至2026/11/22\n" + USERS_CSV)
+    result = deliver(profile_from(tmp_path, text), [first], tmp_path / "landing")
+    assert (result.extract_date, result.entities["reps"].rows) == (DAY, 2)
+    second = write(tmp_path / "Users 2.csv", "用户列表,截至2026/11/21\n" + USERS_CSV)
+    with pytest.raises(DeliverError) as raised:
+        deliver(profile_from(tmp_path, text), [first, second], tmp_path / "other")
+    assert raised.value.problems == [
+        "the files' cells B1 give different extract dates "
+        "(Users 1.csv: 2026-11-22, Users 2.csv: 2026-11-21); pass --date"
+    ]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter, defaultdict
+from datetime import timedelta
 from statistics import median
 
 import pytest
 
 from pipelines.generator import DEFAULT_END_DATE
-from pipelines.generator.defects import inject_defects
+from pipelines.generator.defects import LOOK_ALIKE, inject_defects
 from pipelines.generator.defects.deals_erp import postponements
 from pipelines.generator.simulate import make_timeline, simulate
 
@@ -27,9 +28,14 @@ CLASSES = [
     "overpayment",
     "slipping_close_date",
     "stage_jump",
+    "unknown_customer",
+    "unknown_product",
+    "unknown_rep",
+    "won_amount_differs_from_order",
     "won_without_order",
     "zombie_opportunity",
 ]
+REFERENCE_CLASSES = ["unknown_customer", "unknown_product", "unknown_rep", "won_amount_differs_from_order"]
 TIMELINE = make_timeline(DEFAULT_END_DATE, 365)
 STAGE_ORDER = {"线索获取": 1, "需求挖掘": 2, "方案演示": 3, "商务谈判": 4, "签约成交": 5}
 
@@ -74,9 +80,11 @@ def product_medians(opportunities: dict[str, dict]) -> dict[str, float]:
 
 
 def by_class(labels) -> dict[str, set[str]]:
+    """Labelled defects per class (look-alikes left out)."""
     out: dict[str, set[str]] = defaultdict(set)
     for label in labels:
-        out[label.defect_class].add(label.record_id)
+        if label.is_defect:
+            out[label.defect_class].add(label.record_id)
     return out
 
 
@@ -112,8 +120,11 @@ def test_clean_orders_and_won_deals_match_one_to_one(clean):
 
 def test_each_class_has_at_least_twenty_labels_and_injection_is_deterministic(clean, injected):
     _, labels = injected
-    counts = Counter(label.defect_class for label in labels)
+    counts = Counter(label.defect_class for label in labels if label.is_defect)
     assert {c: counts[c] for c in CLASSES} == {c: max(counts[c], 20) for c in CLASSES}
+    look_alikes = Counter(label.defect_class for label in labels if label.kind == LOOK_ALIKE)
+    assert set(look_alikes) == set(REFERENCE_CLASSES)
+    assert min(look_alikes.values()) >= 18
     again = copy.deepcopy(clean)
     assert inject_defects(again, 1, TIMELINE, CLASSES) == labels
 
@@ -176,30 +187,140 @@ def test_orphan_references_point_at_ids_that_never_existed_in_the_samples_id_for
     known = {
         "customer_id": {c["customer_id"] for c in tables["customers"]},
         "invoice_id": {i["invoice_id"] for i in tables["invoices"]},
-        "owner_rep_id": {r["rep_id"] for r in tables["reps"]},
-        "product_id": {p["product_id"] for p in tables["products"]},
     }
-    pattern = {  # a made-up id looks like a real one
-        "customer_id": r"C[0-9]{6}",
-        "invoice_id": r"INV[0-9]{8}",
-        "owner_rep_id": r"R[0-9]{4}",
-        "product_id": r"P[0-9]{4}",
-    }
+    # a made-up id looks like a real one
+    pattern = {"customer_id": r"C[0-9]{6}", "invoice_id": r"INV[0-9]{8}"}
     checks = {
-        "sales_orders": (current(tables["sales_orders"], "order_id"), ["customer_id"]),
-        "payments": ({p["payment_id"]: p for p in tables["payments"]}, ["invoice_id"]),
-        "opportunities": (current(tables["opportunities"], "opportunity_id"), ["owner_rep_id", "product_id"]),
+        "sales_orders": (current(tables["sales_orders"], "order_id"), "customer_id"),
+        "payments": ({p["payment_id"]: p for p in tables["payments"]}, "invoice_id"),
     }
     entities = Counter()
     for label in labels:
         if label.defect_class != "orphan_reference":
             continue
-        rows, columns = checks[label.entity]
-        unknown = [c for c in columns if rows[label.record_id][c] not in known[c]]
-        assert len(unknown) == 1, label
-        assert re.fullmatch(pattern[unknown[0]], rows[label.record_id][unknown[0]]), label
+        rows, column = checks[label.entity]  # the deal's references are classes of their own
+        assert rows[label.record_id][column] not in known[column], label
+        assert re.fullmatch(pattern[column], rows[label.record_id][column]), label
         entities[label.entity] += 1
-    assert min(entities[e] for e in checks) >= 6
+    assert min(entities[e] for e in checks) >= 10
+
+
+# --- the deal's references (pipelines/generator/defects/references.py) ------------------------------
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment), as the unknown_product rule's suggestion uses."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def reference_labels(labels, defect_class: str):
+    return [label for label in labels if label.defect_class == defect_class]
+
+
+def case_of(label) -> str:
+    return label.note.split(":")[0].split(" ")[0]
+
+
+def test_unknown_customer_labels_have_no_delivered_customer_and_look_alikes_are_resolved(injected):
+    tables, labels = injected
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    delivered_customers = set(current(tables["customers"], "customer_id"))
+    cases = Counter()
+    for label in reference_labels(labels, "unknown_customer"):
+        row = opportunities[label.record_id]
+        cases[case_of(label)] += 1
+        assert (row["customer_id"] in delivered_customers) is (label.kind == LOOK_ALIKE), label
+        if case_of(label).startswith("new_account"):  # the account is created three days after the deal
+            created = next(c for c in tables["customers"] if c["customer_id"] == row["customer_id"])
+            assert created["created_at"].date() == row["created_at"].date() + timedelta(days=3), label
+        if case_of(label) == "left_empty":
+            assert row["customer_id"] is None
+    assert set(cases) == {
+        "new_account_pending",
+        "left_empty",
+        "mistyped_id",
+        "new_account_arrived",
+        "filled_in_later",
+    }
+
+
+def test_unknown_product_typos_are_one_edit_from_the_product_the_rep_meant(injected):
+    tables, labels = injected
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    catalogue = {p["product_id"]: p for p in tables["products"]}
+    cases = Counter()
+    for label in reference_labels(labels, "unknown_product"):
+        row, case = opportunities[label.record_id], case_of(label)
+        cases[case] += 1
+        if label.kind == LOOK_ALIKE:  # a catalogue product, delivered by the end
+            assert catalogue[row["product_id"]]["updated_at"] <= TIMELINE.end_ts, label
+            continue
+        typed, meant = row["product_id"], label.note.split(" for ")[1].split(" ")[0]
+        assert typed not in catalogue and typed == label.note.split(": ")[1].split(" for ")[0], label
+        product = catalogue[meant]
+        distance = min(
+            edit_distance(typed.upper(), product["product_id"].upper()),
+            edit_distance(typed.upper(), product["product_name"].upper()),
+        )
+        assert (distance == 1) if case != "far" else (distance >= 2), label
+    assert {"homophone", "swapped", "dropped_char", "letter_o", "dropped_zero", "far"} <= set(cases)
+    assert cases["retired_product"] >= 8 and cases["new_product"] >= 8
+
+
+def test_unknown_rep_labels_name_nobody_in_the_reps_list(injected):
+    tables, labels = injected
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    reps = {r["rep_id"]: r for r in tables["reps"]}
+    opp_versions = versions(tables["opportunities"], "opportunity_id")
+    cases = Counter()
+    for label in reference_labels(labels, "unknown_rep"):
+        row, case = opportunities[label.record_id], case_of(label)
+        cases[case] += 1
+        assert (row["owner_rep_id"] in reps) is (label.kind == LOOK_ALIKE), label
+        if case == "departed_kept":
+            assert reps[row["owner_rep_id"]]["leave_date"] < TIMELINE.start and row["stage"] == "丢单"
+        if case == "reassigned":  # first saved under the deleted rep
+            assert opp_versions[label.record_id][0]["owner_rep_id"] not in reps
+        if case == "admin_import":
+            typed = row["owner_rep_id"]  # r0012 (lower case) or R012 (a zero lost) for a real rep
+            assert typed.upper() in reps or typed.replace("R", "R0") in reps, label
+        if row["closed_date"] is None:  # an orphaned open deal is not also a zombie
+            assert (TIMELINE.end - row["updated_at"].date()).days <= 90
+    assert set(cases) == {"departed_deleted", "admin_import", "departed_kept", "reassigned"}
+
+
+def test_won_amount_labels_differ_from_their_orders_and_look_alikes_add_up(injected):
+    tables, labels = injected
+    opportunities = current(tables["opportunities"], "opportunity_id")
+    ordered: dict[str, int] = defaultdict(int)
+    order_count: Counter = Counter()
+    for order in current(tables["sales_orders"], "order_id").values():
+        if order["opportunity_id"] and order["status"] != "cancelled":
+            ordered[order["opportunity_id"]] += order["order_amount"]
+            order_count[order["opportunity_id"]] += 1
+    invoices = current(tables["invoices"], "invoice_id").values()
+    cases = Counter()
+    for label in reference_labels(labels, "won_amount_differs_from_order"):
+        row, case = opportunities[label.record_id], case_of(label)
+        cases[case] += 1
+        assert row["stage"] == "签约成交", label
+        if label.kind == LOOK_ALIKE and label.record_id not in ordered:
+            continue  # won_without_order later took its order away: a label of that class now
+        assert (row["amount"] != ordered[label.record_id]) is label.is_defect, label
+        if case == "two_phases" or case == "prepayment":
+            assert order_count[label.record_id] == 2
+        if case == "credit_note":
+            order_ids = {
+                o["order_id"] for o in tables["sales_orders"] if o["opportunity_id"] == row["opportunity_id"]
+            }
+            assert any(i["invoice_amount"] < 0 and i["order_id"] in order_ids for i in invoices), label
+    assert {"erp_discount", "crm_digits_swapped", "two_phases", "credit_note", "prepayment"} <= set(cases)
 
 
 def test_look_alikes_are_present_and_unlabelled(injected):

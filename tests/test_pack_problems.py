@@ -535,3 +535,15 @@ def test_no_phone_number_on_the_page_or_in_the_downloads(warehouse, tmp_path, ca
     assert downloads
     for path in downloads:
         assert not MOBILE.search(path.read_text(encoding="utf-8-sig")), path
+
+
+def test_unapplied_cash_is_said_next_to_the_aging_not_put_in_a_bucket() -> None:
+    aging = {"total_unapplied_cash": Decimal("123456.00"), "total_net_open_balance": Decimal("1000000.00")}
+    zh = problems._unapplied_note(aging, "zh-CN")
+    assert (
+        "另有未核销回款 12.3 万元（预收款，或找不到对应发票的回款），不计入账龄；应收净额 100.0 万元。" in zh
+    )
+    assert 'data-unapplied-cash="123456.00"' in zh
+    en = problems._unapplied_note(aging, "en")
+    assert "Besides, CNY 123.5k of unapplied cash" in en and "net receivables CNY 1.00M." in en
+    assert problems._unapplied_note({**aging, "total_unapplied_cash": Decimal(0)}, "en") == ""

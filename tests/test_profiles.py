@@ -124,3 +124,143 @@ def test_profiles_are_found_by_name_in_the_profiles_folder():
     with pytest.raises(ProfileError, match=r"no profile 'no_such_profile' in profiles/"):
         load_profile("no_such_profile")
     assert PROFILES_DIR.name == "profiles"
+
+
+WIDE = """
+system: crm
+extract_date: {from_cell: {file: "目标*.xlsx", cell: a1}, pattern: '(\\d{4}-\\d{2}-\\d{2})'}
+entities:
+  targets:
+    file: "目标*.xlsx"
+    ignore: [部门, 全年目标]
+    where: {状态: 有效}
+    where_not: {姓名: [合计, 测试]}
+    unpivot:
+      columns: '(\\d{1,2})月目标'
+      label: '2026-\\1'
+      into: {name: 月份, value: 目标}
+    columns:
+      target_id: [姓名, 月份]
+      target_level: {default: rep}
+      owner_id: 姓名
+      period_start: {from: 月份, month: start}
+      period_end: {from: 月份, month: end}
+      target_amount: 目标
+      updated_at: {default: "2026-01-05 00:00:00"}
+"""
+
+
+def test_ignore_where_unpivot_joined_from_month_and_extract_date_from_a_cell_are_read(tmp_path):
+    profile = load_profile(write(tmp_path, WIDE))
+    targets = profile.entities["targets"]
+    assert targets.ignore == ["部门", "全年目标"]
+    assert (targets.where, targets.where_not) == ({"状态": ["有效"]}, {"姓名": ["合计", "测试"]})
+    assert targets.pseudo_headers == ("月份", "目标")
+    assert targets.unpivot.labels(["姓名", "1月目标", "部门", "12月目标", "全年目标"]) == [
+        (1, "2026-1"),
+        (3, "2026-12"),
+    ]
+    assert targets.columns["target_id"].sources == ["姓名", "月份"]
+    assert targets.columns["period_end"].month == "end"
+    assert profile.spec.extract_date == {
+        "from_cell": {"file": "目标*.xlsx", "cell": "A1"},
+        "pattern": "(\\d{4}-\\d{2}-\\d{2})",
+    }
+
+
+@pytest.mark.parametrize(
+    "old, new, problem",
+    [
+        (
+            "ignore: [部门, 全年目标]",
+            "ignore: [部门, 姓名]",
+            "entities.targets.ignore: '姓名' is read by entities.targets.columns.target_id; "
+            "ignore it or read it",
+        ),
+        (
+            "ignore: [部门, 全年目标]",
+            "ignore: [部门, 3月目标]",
+            "entities.targets.ignore: '3月目标' is unpivoted (unpivot.columns); ignore it or read it",
+        ),
+        (
+            "where_not: {姓名: [合计, 测试]}",
+            "where_not: {姓名: []}",
+            "entities.targets.where_not: '姓名': give the values to match, e.g. {姓名: [value, ...]} "
+            "(got {'姓名': []})",
+        ),
+        (
+            "where: {状态: 有效}",
+            "where: {月份: '2026-1'}",
+            "entities.targets.where: '月份' is made by the unpivot; where reads the file's own headers",
+        ),
+        (
+            "label: '2026-\\1'",
+            "label: '2026-\\2'",
+            "entities.targets.unpivot.label: not a template for '(\\d{1,2})月目标': "
+            "invalid group reference 2 at position 6",
+        ),
+        (
+            "columns: '(\\d{1,2})月目标'",
+            "columns: '(\\d{1,2}月目标'",
+            "entities.targets.unpivot.columns: columns is not a regular expression: missing ), unterminated "
+            "subpattern at position 0 (got '(\\\\d{1,2}月目标')",
+        ),
+        (
+            "into: {name: 月份, value: 目标}",
+            "into: {name: 月份, values: 目标}",
+            (
+                "entities.targets.unpivot.into: 'value' is missing",
+                "entities.targets.unpivot.into: unknown key 'values' (did you mean 'value'?)",
+            ),
+        ),
+        (
+            "into: {name: 月份, value: 目标}",
+            "into: {name: 月份, value: 月份}",
+            "entities.targets.unpivot.into: name and value need two different field names",
+        ),
+        (
+            "target_amount: 目标",
+            "target_amount: 金额",
+            "entities.targets.unpivot.into: no column reads '目标' (map it, e.g. `column: {from: 目标}`)",
+        ),
+        (
+            "period_end: {from: 月份, month: end}",
+            "period_end: {from: 月份, month: last}",
+            "entities.targets.columns.period_end.month: month is start or end (the first or last day of the "
+            "value's month), not 'last'",
+        ),
+        (
+            "owner_id: 姓名",
+            "owner_id: {from: 姓名, month: start}",
+            "entities.targets.columns.owner_id.month: month applies to date columns; owner_id is string",
+        ),
+        (
+            "cell: a1}",
+            "cell: 1A}",
+            "extract_date: from_cell.cell is a cell like A1 (column letters, row number), not '1A' (got "
+            "{'from_cell': {'file': '目标*.xlsx', 'cell': '1A'}, 'pattern': '(\\\\d{4}-\\\\d{2}-\\\\d{2})'})",
+        ),
+        (
+            "pattern: '(\\d{4}-\\d{2}-\\d{2})'",
+            "pattern: '\\d{4}-\\d{2}-\\d{2}'",
+            "extract_date: pattern needs one (group) around the date: '\\\\d{4}-\\\\d{2}-\\\\d{2}' (got "
+            "{'from_cell': {'file': '目标*.xlsx', 'cell': 'a1'}, 'pattern': '\\\\d{4}-\\\\d{2}-\\\\d{2}'})",
+        ),
+    ],
+)
+def test_ignore_where_unpivot_and_from_cell_mistakes_are_named(tmp_path, old, new, problem):
+    assert old in WIDE
+    problems = problems_of(write(tmp_path, WIDE.replace(old, new)))
+    assert problems == [
+        f"{tmp_path / 'p.yml'}: {p}" for p in (problem if isinstance(problem, tuple) else [problem])
+    ]
+
+
+def test_a_label_goes_with_a_pattern_not_a_mapping(tmp_path):
+    text = WIDE.replace("columns: '(\\d{1,2})月目标'", "columns: {1月目标: 2026-01}")
+    (found,) = problems_of(write(tmp_path, text))
+    assert found.endswith(
+        "entities.targets.unpivot.label: label goes with a pattern; a mapping gives each label itself"
+    )
+    profile = load_profile(write(tmp_path, text.replace("      label: '2026-\\1'\n", "")))
+    assert profile.entities["targets"].unpivot.labels(["姓名", "1月目标", "2月目标"]) == [(1, "2026-01")]

@@ -82,3 +82,128 @@ def format_benchmark(results: list[BenchmarkResult]) -> str:
         line += "".join(f"{r.phases.get(name, 0.0):>{widths[name]}.1f}" for name in phase_names)
         lines.append(line + f"{r.warehouse_mb:>14.1f}  {'yes' if r.success else 'NO'}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the ingest alone
+
+INGEST_BENCH_SYSTEM, INGEST_BENCH_ENTITY = "crm", "opportunities"
+INGEST_BENCH_DATE = "2024-03-01"
+
+
+@dataclass
+class IngestBenchmarkResult:
+    rows: int
+    file_mb: float
+    seconds: float  # the child process: start-up, ingest_system, exit
+    peak_rss_mb: float  # the child process's peak resident set size
+    warehouse_mb: float = 0.0
+    rows_loaded: int = 0
+    success: bool = False
+    error: str = ""
+
+
+def write_ingest_delivery(landing_dir: Path, rows: int) -> Path:
+    """A contract-valid delivery of `rows` opportunities (header-only files for the other CRM entities)
+    and its manifest; returns the opportunities file."""
+    import csv
+
+    from pipelines.lib.landing import write_manifest
+    from quality.contract import load_contract
+
+    contract = load_contract()
+    stages = contract.entity(INGEST_BENCH_ENTITY).column("stage").resolved_allowed_values()
+    reasons = ("", "价格", "竞争对手", "预算不足", "需求变化", "无决策")
+    for entity in contract.entities_of(INGEST_BENCH_SYSTEM):
+        path = landing_dir / contract.file_path(INGEST_BENCH_SYSTEM, entity.name, INGEST_BENCH_DATE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(entity.column_names)
+            if entity.name != INGEST_BENCH_ENTITY:
+                continue
+            for start in range(0, rows, 50_000):
+                writer.writerows(
+                    (
+                        f"OPP{i:09d}",
+                        f"商机 {i} 华东区 年度框架协议",
+                        f"L{i:09d}" if i % 3 else "",
+                        f"C{i % 50_000:06d}",
+                        f"R{i % 400:04d}",
+                        f"P{i % 120:04d}",
+                        stages[i % len(stages)],
+                        f"{(i * 7919) % 5_000_000}.{i % 100:02d}",
+                        str(i % 101),
+                        f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                        f"2024-02-{1 + i % 28:02d}" if i % 4 == 0 else "",
+                        reasons[i % len(reasons)] if i % 4 == 0 else "",
+                        "竞品A" if i % 5 == 0 else "",
+                        "安排技术交流, 准备报价" if i % 2 else "",
+                        f"2023-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00",
+                        f"2024-02-{1 + i % 28:02d} 08:{i % 60:02d}:{i % 60:02d}",
+                    )
+                    for i in range(start, min(start + 50_000, rows))
+                )
+    write_manifest(landing_dir, contract, INGEST_BENCH_SYSTEM, INGEST_BENCH_DATE)
+    return landing_dir / contract.file_path(INGEST_BENCH_SYSTEM, INGEST_BENCH_ENTITY, INGEST_BENCH_DATE)
+
+
+_INGEST_CHILD = """
+import json, sys
+from datetime import date
+from pathlib import Path
+import duckdb
+from pipelines.lib.ingest import ingest_system
+from quality.contract import load_contract
+root = Path(sys.argv[1])
+con = duckdb.connect(str(root / "warehouse.duckdb"))
+report = ingest_system(con, load_contract(), sys.argv[2], root / "landing", root / "archive",
+                       today=date(2024, 3, 10))
+con.close()
+print(json.dumps({"rows_loaded": sum(e.rows_loaded for e in report.entities.values())}))
+"""
+
+
+def run_ingest_benchmark(rows: int, workdir: Path | None = None) -> IngestBenchmarkResult:
+    """Ingest one delivery of `rows` opportunities into a fresh warehouse in a child process: wall time
+    and the child's peak RSS (ru_maxrss of that child, from wait4)."""
+    with tempfile.TemporaryDirectory(prefix="srw-ingest-bench-", dir=workdir) as tmp:
+        root = Path(tmp)
+        data = write_ingest_delivery(root / "landing", rows)
+        started = time.perf_counter()
+        with open(root / "out.txt", "w+") as out_file, open(root / "err.txt", "w+") as err_file:
+            child = subprocess.Popen(
+                [sys.executable, "-c", _INGEST_CHILD, str(root), INGEST_BENCH_SYSTEM],
+                cwd=REPO_ROOT,
+                stdout=out_file,
+                stderr=err_file,
+            )
+            # wait4: this child's own rusage (RUSAGE_CHILDREN would be the largest of all children so far).
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            seconds = time.perf_counter() - started
+            out_file.seek(0), err_file.seek(0)
+            stdout, stderr = out_file.read(), err_file.read()
+        peak_kb = usage.ru_maxrss  # KiB on Linux
+        warehouse = root / "warehouse.duckdb"
+        out = json.loads(stdout.strip().splitlines()[-1]) if child.returncode == 0 else {}
+        return IngestBenchmarkResult(
+            rows=rows,
+            file_mb=data.stat().st_size / 2**20,
+            seconds=seconds,
+            peak_rss_mb=peak_kb / 1024,
+            warehouse_mb=warehouse.stat().st_size / 2**20 if warehouse.exists() else 0.0,
+            rows_loaded=out.get("rows_loaded", 0),
+            success=child.returncode == 0 and out.get("rows_loaded") == rows,
+            error=(stderr.strip().splitlines() or [""])[-1] if child.returncode else "",
+        )
+
+
+def format_ingest_benchmark(results: list[IngestBenchmarkResult]) -> str:
+    header = f"{'rows':>11}{'file MB':>9}{'wall s':>8}{'peak RSS MB':>13}{'warehouse MB':>14}  ok"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.rows:>11,}{r.file_mb:>9.0f}{r.seconds:>8.1f}{r.peak_rss_mb:>13.0f}{r.warehouse_mb:>14.0f}"
+            f"  {'yes' if r.success else 'NO ' + r.error}"
+        )
+    return "\n".join(lines)

@@ -18,6 +18,8 @@ How:
    entity has far fewer keys than the file has rows. An entity reading its own file is written as it
    comes: a key repeated in it is the source's problem, and the ingest names it.
    Excel sheets are read whole by calamine (at most Excel's 1,048,576 rows per sheet).
+   `where`/`where_not` drop a source row before it is converted; `unpivot` turns one source row into
+   one row per period column as it is read: neither keeps rows.
 3. Publish: the manifest is computed in the temporary folder, the CSV files are moved into the landing
    folder, the manifest last, so the ingest never sees half a delivery.
 
@@ -27,8 +29,10 @@ the ingest's row-level checks name its file, row and column. Deliver counts them
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import csv
+import dataclasses
 import difflib
 import fnmatch
 import os
@@ -44,12 +48,14 @@ from pathlib import Path
 from pipelines.lib.landing import write_manifest
 from pipelines.lib.profiles import (
     DEFAULT_NUMBERS,
+    JOIN_SEPARATOR,
     UNMAPPED_ERROR,
     UNMAPPED_KEEP,
     ColumnSpec,
     EntitySpec,
     NumberSpec,
     Profile,
+    cell_position,
     column_order,
 )
 from quality.contract import Contract, Entity, load_contract
@@ -76,6 +82,8 @@ UTF8_CHECK_BLOCK = 1 << 20
 MAX_HEADERS_LISTED = 30
 HEADER_SEARCH_ROWS = 20  # rows looked at for the real header when the profile's headers are not found
 DATE_CACHE_SIZE = 65_536  # distinct date texts remembered per column (dates repeat; memory stays bounded)
+# `month: start|end` also reads a month alone: 2026-01, 2026/01, 2026年1月, 2026.01
+MONTH_FORMATS = ["%Y-%m", "%Y/%m", "%Y年%m月", "%Y.%m"]
 
 
 class DeliverError(ValueError):
@@ -105,6 +113,7 @@ class EntityWritten:
     defaulted_columns: list[str] = field(default_factory=list)
     unmapped_columns: list[str] = field(default_factory=list)  # optional columns left empty
     one_row_per_key: bool = False  # derived from another entity's file, reduced by primary key
+    left_out: int = 0  # source rows `where`/`where_not` left out
 
 
 @dataclass
@@ -193,7 +202,10 @@ class ColumnConverter:
         self.name, self.type = name, column.type
         self.spec = spec
         self.source = spec.source if spec else None
+        self.sources = spec.sources if spec else []
         self.index: int | None = None  # position of the source header, set per file
+        self.indexes: list[int | None] = []  # `from: [A, B]`: the positions of the headers joined
+        self.month = spec.month if spec else None
         self.default = spec.default if spec else None
         self.map = {ascii_fold(k.strip()): v for k, v in spec.map.items()} if spec and spec.map else None
         self.unmapped = spec.unmapped if spec else UNMAPPED_KEEP
@@ -223,6 +235,8 @@ class ColumnConverter:
                 *FALLBACK_TIMESTAMP_FORMATS,
                 *FALLBACK_DATE_FORMATS,
             ]
+        if self.month:
+            self.formats += MONTH_FORMATS
         self.formats = list(dict.fromkeys(self.formats))
         self._date_cache: dict[str, str | None] = {}
         self.not_converted = NotConverted()
@@ -242,6 +256,9 @@ class ColumnConverter:
                     moment = datetime.strptime(text, fmt)
                 except ValueError:
                     continue
+                if self.month:
+                    day = 1 if self.month == "start" else calendar.monthrange(moment.year, moment.month)[1]
+                    moment = moment.replace(day=day)
                 cached = (
                     moment.date().isoformat() if self.type == "date" else moment.strftime("%Y-%m-%d %H:%M:%S")
                 )
@@ -279,7 +296,11 @@ class ColumnConverter:
             if ascii_fold(converted[other]) not in allowed:
                 return ""
         index = self.index
-        text = cell_text(cells[index]) if index is not None and index < len(cells) else ""
+        if self.indexes:
+            parts = [cell_text(cells[i]) if i is not None and i < len(cells) else "" for i in self.indexes]
+            text = JOIN_SEPARATOR.join(parts) if any(parts) else ""
+        else:
+            text = cell_text(cells[index]) if index is not None and index < len(cells) else ""
         if not text and self.default is not None:
             text = self.default
         if text and self.map is not None:
@@ -320,6 +341,14 @@ class EntityConverter:
         self.order = [self.columns[name] for name in column_order(entity, spec)]
         self.header = entity.column_names
         self.key_columns = entity.primary_key
+        self.where = [(h, {ascii_fold(v.strip()) for v in values}, True) for h, values in spec.where.items()]
+        self.where += [
+            (h, {ascii_fold(v.strip()) for v in values}, False) for h, values in spec.where_not.items()
+        ]
+        self.filters: list[tuple[int | None, set[str], bool]] = []  # (position, values, keep them), per file
+        self.unpivoted: list[tuple[int, str]] = []  # (position, label) of the columns unpivoted, per file
+        self.width = 0  # the file's header width: the unpivot's fields come after it
+        self.left_out = 0
 
     @staticmethod
     def _prefix(entity: Entity, column: str, prefixes: dict[str, str]) -> str:
@@ -330,12 +359,19 @@ class EntityConverter:
         return prefixes.get(reference.split(".")[0], "") if reference else ""
 
     def bind(self, header: list[str]) -> None:
-        """Point every mapped column at its header's position in this file."""
+        """Point every mapped column at its header's position in this file (the unpivot's name and value
+        fields come after the file's columns)."""
         positions: dict[str, int] = {}
         for i, name in enumerate(header):
             positions.setdefault(name, i)
+        self.width = len(header)
+        for i, name in enumerate(self.spec.pseudo_headers):
+            positions[name] = self.width + i
         for column in self.columns.values():
-            column.index = positions.get(column.source) if column.source is not None else None
+            column.index = positions.get(column.source) if isinstance(column.source, str) else None
+            column.indexes = [positions.get(h) for h in column.sources] if len(column.sources) > 1 else []
+        self.filters = [(positions.get(h), values, keep) for h, values, keep in self.where]
+        self.unpivoted = self.spec.unpivot.labels(header) if self.spec.unpivot else []
 
     def convert(self, cells: list) -> list[str]:
         converted: dict[str, str] = {}
@@ -344,9 +380,32 @@ class EntityConverter:
         return [converted[name] for name in self.header]
 
     @property
+    def plain(self) -> bool:
+        """One contract row per source row: no filter, no unpivot."""
+        return not self.filters and self.spec.unpivot is None
+
+    def convert_all(self, cells: list) -> list[list[str]]:
+        """The contract rows of one source row: none when `where`/`where_not` leave it out, one per
+        non-empty unpivoted cell with `unpivot`, else one."""
+        for index, values, keep in self.filters:
+            text = cell_text(cells[index]) if index is not None and index < len(cells) else ""
+            if (ascii_fold(text) in values) != keep:
+                self.left_out += 1
+                return []
+        if self.spec.unpivot is None:
+            return [self.convert(cells)]
+        width = self.width
+        base = list(cells[:width]) + [""] * (width - len(cells))
+        return [
+            self.convert([*base, label, cells[index]])
+            for index, label in self.unpivoted
+            if index < len(cells) and cell_text(cells[index])
+        ]
+
+    @property
     def defaulted_columns(self) -> list[str]:
         return [
-            name for name, c in self.columns.items() if c.spec and c.source is None and c.default is not None
+            name for name, c in self.columns.items() if c.spec and not c.sources and c.default is not None
         ]
 
     @property
@@ -520,18 +579,37 @@ def _files_by_entity(profile: Profile, files: list[Path]) -> tuple[dict[str, lis
 def _header_problems(
     profile: Profile, table: SourceTable, converters: list[EntityConverter]
 ) -> tuple[list[str], set[str]]:
-    """Headers the profile reads that the file lacks (errors), and the headers it reads (for notes)."""
+    """Headers the profile reads that the file lacks (errors), and the headers it reads or ignores (for
+    notes)."""
     file_name = table.path.name
     present = [h for h in table.header if h]
     wanted: dict[str, list[str]] = {}  # header -> YAML paths that read it
-    for converter in converters:
-        for column in converter.columns.values():
-            if column.source is not None:
-                wanted.setdefault(column.source, []).append(
-                    profile.source_yaml_path(converter.entity.name, column.name)
-                )
-    missing = [h for h in wanted if h not in present]
+    accounted: set[str] = set()  # headers read without being required: ignored, unpivoted by a pattern
     problems = []
+    for converter in converters:
+        name, spec = converter.entity.name, converter.spec
+        made = set(spec.pseudo_headers)
+        for column in converter.columns.values():
+            for header in column.sources:
+                if header not in made:
+                    wanted.setdefault(header, []).append(profile.source_yaml_path(name, column.name))
+        for key in ("where", "where_not"):
+            for header in getattr(spec, key):
+                wanted.setdefault(header, []).append(f"entities.{name}.{key}")
+        accounted.update(spec.ignore)
+        if spec.unpivot is not None:
+            if isinstance(spec.unpivot.columns, dict):
+                for header in spec.unpivot.columns:
+                    wanted.setdefault(header, []).append(f"entities.{name}.unpivot.columns")
+            else:
+                matched = [table.header[i] for i, _ in spec.unpivot.labels(table.header)]
+                accounted.update(matched)
+                if not matched:
+                    problems.append(
+                        f"{file_name}: no column matches '{spec.unpivot.columns}' "
+                        f"(profile {profile.name}: entities.{name}.unpivot.columns)"
+                    )
+    missing = [h for h in wanted if h not in present]
     for header in missing:
         where = f"(profile {profile.name}: {', '.join(wanted[header])})"
         close = [h for h in present if h.casefold() == header.casefold()] or difflib.get_close_matches(
@@ -554,7 +632,7 @@ def _header_problems(
         hint = _header_row_hint(table, set(wanted), converters)
         if hint:
             problems.append(hint)
-    return problems, set(wanted)
+    return problems, set(wanted) | accounted
 
 
 def _header_row_hint(table: SourceTable, wanted: set[str], converters: list[EntityConverter]) -> str | None:
@@ -579,6 +657,16 @@ def _header_row_hint(table: SourceTable, wanted: set[str], converters: list[Enti
 # --- the delivery --------------------------------------------------------------------------------------
 
 
+def _day(text: str) -> str | None:
+    """A date written year first (2026-11-22, 2026/11/22, 2026年11月22日, with or without a time) as ISO."""
+    for fmt in FALLBACK_DATE_FORMATS + FALLBACK_TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
 def resolve_extract_date(profile: Profile, files: list[Path], given: date | None, today: date) -> str:
     if given is not None:
         return given.isoformat()
@@ -587,17 +675,18 @@ def resolve_extract_date(profile: Profile, files: list[Path], given: date | None
         return today.isoformat()
     if isinstance(setting, str):
         return setting
+    if "from_cell" in setting:
+        return _date_from_cell(profile, files, setting)
     pattern = re.compile(setting["from_file_name"])
     found = {}
     for path in files:
         match = pattern.search(path.name)
         if match:
-            try:
-                found[path.name] = date.fromisoformat(match.group(1)).isoformat()
-            except ValueError:
+            found[path.name] = _day(match.group(1))
+            if found[path.name] is None:
                 raise DeliverError(
                     [f"{path.name}: {match.group(1)!r} is not a date (profile {profile.name}: extract_date)"]
-                ) from None
+                )
     if not found:
         raise DeliverError(
             [
@@ -608,6 +697,49 @@ def resolve_extract_date(profile: Profile, files: list[Path], given: date | None
     if len(set(found.values())) > 1:
         listed = ", ".join(f"{name}: {day}" for name, day in found.items())
         raise DeliverError([f"the files' names give different extract dates ({listed}); pass --date"])
+    return next(iter(found.values()))
+
+
+def _date_from_cell(profile: Profile, files: list[Path], setting: dict) -> str:
+    """extract_date: {from_cell: {file, cell, sheet}, pattern}: the date in a cell (a report's title row)
+    of the files matching `file`; they must agree."""
+    where = setting["from_cell"]
+    cell = where["cell"]
+    row, column = cell_position(cell)
+    pattern = re.compile(setting["pattern"]) if "pattern" in setting else None
+    at = f"profile {profile.name}: extract_date.from_cell"
+    matching = [path for path in files if _matches(where["file"], path.name)]
+    if not matching:
+        raise DeliverError(
+            [
+                f"no file matches {where['file']!r} ({at}.file) to read the extract date from; "
+                "give it, or pass --date"
+            ]
+        )
+    found = {}
+    for path in matching:
+        spec = next((s for s in profile.entities.values() if _matches(s.file, path.name)), None)
+        options = ReadOptions.of(spec or EntitySpec(file=path.name), path)
+        sheet = where.get("sheet", options.sheet)
+        options = dataclasses.replace(options, header_row=row, skip_footer_rows=0, sheet=sheet)
+        try:
+            with SourceTable(path, options) as table:
+                text = table.header[column] if column < len(table.header) else ""
+        except Exception as error:  # noqa: BLE001 - a workbook or sheet calamine cannot open: say which
+            raise DeliverError(
+                [f"{path.name}: cell {cell} not readable for the extract date ({at}): {error}"]
+            ) from None
+        match = pattern.search(text) if pattern else None
+        day = _day(match.group(1) if match else text) if match or not pattern else None
+        if day is None:
+            wanted = f"no date matching {pattern.pattern!r}" if pattern else "not a date"
+            raise DeliverError(
+                [f"{path.name}: cell {cell} is {text!r}: {wanted} ({at}); fix the profile, or pass --date"]
+            )
+        found[path.name] = day
+    if len(set(found.values())) > 1:
+        listed = ", ".join(f"{name}: {day}" for name, day in found.items())
+        raise DeliverError([f"the files' cells {cell} give different extract dates ({listed}); pass --date"])
     return next(iter(found.values()))
 
 
@@ -676,6 +808,7 @@ def deliver(
             "source_files": {n: w.source_files for n, w in written.items() if w.source_files},
         }
         write_manifest(staging, contract, system, day, source=source)
+        notes += _filter_notes(profile, written)
         for entity_written in written.values():  # the data first ...
             target = landing_dir / entity_written.path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -691,6 +824,19 @@ def deliver(
     return Delivery(
         system, day, profile.name, landing_dir / manifest_rel, written, absent, not_converted, notes
     )
+
+
+def _filter_notes(profile: Profile, written: dict[str, EntityWritten]) -> list[str]:
+    notes = []
+    for name, entity_written in written.items():
+        spec = profile.entities.get(name)
+        if spec is not None and (spec.where or spec.where_not):
+            keys = "/".join(f"entities.{name}.{key}" for key in ("where", "where_not") if getattr(spec, key))
+            notes.append(
+                f"{', '.join(entity_written.source_files)}: {entity_written.left_out:,} row(s) left out of "
+                f"{name} by {keys} (profile {profile.name})"
+            )
+    return notes
 
 
 def _check_headers(
@@ -728,7 +874,8 @@ def _check_headers(
             notes.append(
                 f"{path.name}: column(s) not read by profile {profile.name}: "
                 + ", ".join(f'"{h}"' for h in unused)
-                + " (new in the export? map them under entities.<entity>.columns to use them)"
+                + " (new in the export? map them under entities.<entity>.columns to use them, or list them"
+                " under entities.<entity>.ignore)"
             )
     return notes
 
@@ -816,27 +963,41 @@ def _convert_rows(
     kept: dict[str, dict[tuple, list[str]]],
     written: dict[str, EntityWritten],
 ) -> None:
-    # Hot loop: plain locals, one row at a time.
-    own = [
+    # Hot loop: plain locals, one row at a time. A plain entity converts a row into one row; one with a
+    # filter or an unpivot into none, one or several (convert_all).
+    plain = [
         (c.convert, writers[c.entity.name].writerow, written[c.entity.name])
         for c in converters
-        if c.entity.name not in kept
+        if c.entity.name not in kept and c.plain
+    ]
+    shaped = [
+        (c.convert_all, writers[c.entity.name].writerows, written[c.entity.name])
+        for c in converters
+        if c.entity.name not in kept and not c.plain
     ]
     reduced = []
     for c in converters:
         if c.entity.name in kept:
             positions = [c.header.index(k) for k in c.key_columns]
-            reduced.append((c.convert, kept[c.entity.name], positions))
-    counts = [0] * len(own)
+            convert_all = (lambda cells, convert=c.convert: (convert(cells),)) if c.plain else c.convert_all
+            reduced.append((convert_all, kept[c.entity.name], positions))
+    counts = [0] * len(plain)
+    shaped_counts = [0] * len(shaped)
     for _, cells in table.rows():
-        for i, (convert, writerow, _) in enumerate(own):
+        for i, (convert, writerow, _) in enumerate(plain):
             writerow(convert(cells))
             counts[i] += 1
-        for convert, rows, positions in reduced:
-            row = convert(cells)
-            key = tuple(row[p] for p in positions)
-            if all(key):  # a line without the derived entity's key gives no record of it
-                rows.pop(key, None)  # re-insert: the last row wins, and its position too
-                rows[key] = row
-    for (_, _, entity_written), count in zip(own, counts, strict=True):
+        for i, (convert_all, writerows, _) in enumerate(shaped):
+            rows = convert_all(cells)
+            writerows(rows)
+            shaped_counts[i] += len(rows)
+        for convert_all, by_key, positions in reduced:
+            for row in convert_all(cells):
+                key = tuple(row[p] for p in positions)
+                if all(key):  # a line without the derived entity's key gives no record of it
+                    by_key.pop(key, None)  # re-insert: the last row wins, and its position too
+                    by_key[key] = row
+    for (_, _, entity_written), count in zip(plain + shaped, counts + shaped_counts, strict=True):
         entity_written.rows += count
+    for c in converters:
+        written[c.entity.name].left_out = c.left_out

@@ -128,6 +128,12 @@ MAX_PROBLEMS_PER_FILE = 20
 MAX_FILES_IN_MESSAGE = 5
 # Rows per batch the Great Expectations suite validates: memory stays flat whatever the file's size.
 VALIDATION_CHUNK_ROWS = 200_000
+# DuckDB's memory limit while a system is ingested (DuckDB's own default is 80% of RAM): the temp tables
+# the files are staged in spill to the temp directory next to the warehouse (`<warehouse>.tmp`) beyond
+# it, so the ingest's memory does not grow with the files' size. A DuckDB size: 512MB, 1GB, ... Not less
+# than 256MB: reading a CSV file takes 32 MB buffers per thread, and a GX batch is sorted in memory.
+INGEST_MEMORY_LIMIT_ENV = "SRW_INGEST_MEMORY_LIMIT"
+DEFAULT_INGEST_MEMORY_LIMIT = "512MB"
 QUARANTINE_EXAMPLES_PER_FILE = 3  # the rows set aside that a report names, per file
 CONTRACT_FILE = "quality/contract/extracts.yml"
 WHAT_TO_DO = (
@@ -369,6 +375,14 @@ def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     )
 
 
+def has_initial_delivery(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a first load of history (`deliver --initial`) is loaded: its rows count from their own
+    dates, so an as-of build may go back before its extract date."""
+    if not _has_table(con, DELIVERY_SOURCES_TABLE):
+        return False
+    return con.execute(f"select count(*) from {DELIVERY_SOURCES_TABLE} where initial").fetchone()[0] > 0
+
+
 def first_extract_date(con: duckdb.DuckDBPyConnection, system: str | None = None) -> date | None:
     """The earliest extract date loaded (of one system, or of any), None when nothing is loaded."""
     if not _has_table(con, LOADED_FILES_TABLE):
@@ -403,6 +417,7 @@ def ingest_system(
     staged: dict[str, list[LandedFile]] = {}
     file_counts: dict[tuple[str, str], FileCounts] = {}
     entity_errors: dict[str, ExtractContractError] = {}
+    settings_before = _limit_memory(con)
     try:
         for entity in entities:
             files = [f for f in new_files if f.entity == entity.name and f.extract_date not in refused]
@@ -443,6 +458,7 @@ def ingest_system(
             con.execute(f"drop table if exists {_stage_table(entity)}")
             con.execute(f"drop table if exists {_rejected_table(entity)}")
         _drop_temp_tables(con)
+        _restore_memory(con, settings_before)
     for name, files in staged.items():
         entity_report = report.entities[name]
         entity_report.files_loaded = len(files)
@@ -754,21 +770,25 @@ def _archive(f: LandedFile, archive_dir: Path) -> str:
     dest = archive_dir / f.archive_name
     if dest.exists() and sha256_of(dest) == f.sha256:
         return f.archive_name
-    data = f.path.read_bytes()
-    if _sha256_bytes(data) != f.sha256:
-        raise RuntimeError(
-            f"{f.source_file} changed while it was being loaded (SHA-256 no longer matches its manifest); "
-            "nothing was loaded - run the build again once the delivery is complete."
-        )
+    changed = RuntimeError(
+        f"{f.source_file} changed while it was being loaded (SHA-256 no longer matches its manifest); "
+        "nothing was loaded - run the build again once the delivery is complete."
+    )
+    if sha256_of(f.path) != f.sha256:
+        raise changed
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".partial")
-    tmp.write_bytes(data)
+    # Block by block, hashing what is copied: memory does not grow with the file's size.
+    digest = hashlib.sha256()
+    with open(f.path, "rb") as source, open(tmp, "wb") as target:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            target.write(block)
+    if digest.hexdigest() != f.sha256:  # changed between the two reads
+        tmp.unlink()
+        raise changed
     os.replace(tmp, dest)  # atomic: the archive never holds a half-written file
     return f.archive_name
-
-
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --------------------------------------------------------------------------- reading and checking
@@ -821,17 +841,45 @@ def _stage(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandedFil
             for f in group:
                 try:
                     con.execute(_read_csv_sql(select, columns, [f]))
+                except duckdb.OutOfMemoryException as error:
+                    # Not the file's fault: say so rather than refuse the file.
+                    raise MemoryError(
+                        f"DuckDB ran out of memory reading {f.source_file}: raise "
+                        f"{INGEST_MEMORY_LIMIT_ENV} (now {_setting(con, 'memory_limit')}; default "
+                        f"{DEFAULT_INGEST_MEMORY_LIMIT}). {error}"
+                    ) from error
                 except duckdb.Error as error:
                     con.execute(
                         "insert into _ingest_problems values (?, null, null, null, -1, null, ?, ?)",
                         [str(f.path), "DuckDB cannot read the file as CSV", str(error)],
                     )
-    # Insertion order is file order, so rowid numbers each file's rows in file order.
+    _number_rows(con, stage_table)
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, stage_table: str) -> None:
+    """Copy _ingest_read to temp table `stage_table` with each row's number in its file (_row_number).
+
+    Insertion order is file order, so each file's rows have consecutive rowids in file order: a row's
+    number is its rowid less its file's first rowid, a join with one row per file that streams, where a
+    window over the whole stage would hold all of it at once (in memory or spilled).
+    """
     con.execute(
-        f"create or replace temp table {stage_table} as select *, "
-        "row_number() over (partition by _path order by rowid) as _row_number from _ingest_read"
+        "create or replace temp table _ingest_read_files as select _path, min(rowid) as first_rowid, "
+        "max(rowid) - min(rowid) + 1 = count(*) as consecutive from _ingest_read group by _path"
     )
+    if con.execute("select bool_and(consecutive) is not false from _ingest_read_files").fetchone()[0]:
+        con.execute(
+            f"create or replace temp table {stage_table} as select r.*, "
+            "r.rowid - f.first_rowid + 1 as _row_number from _ingest_read r join _ingest_read_files f "
+            "on r._path = f._path"
+        )
+    else:  # never seen; the window numbers the rows whatever their rowids
+        con.execute(
+            f"create or replace temp table {stage_table} as select *, "
+            "row_number() over (partition by _path order by rowid) as _row_number from _ingest_read"
+        )
     con.execute("drop table _ingest_read")
+    con.execute("drop table _ingest_read_files")
 
 
 def _read_csv_sql(select: str, columns: str, files: list[LandedFile]) -> str:
@@ -868,6 +916,54 @@ def _header_problems(entity: Entity, header: list[str] | None) -> list[tuple[str
     return problems
 
 
+def _limit_memory(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """Set DuckDB's memory limit for the ingest (SRW_INGEST_MEMORY_LIMIT, default
+    DEFAULT_INGEST_MEMORY_LIMIT) and make sure it may spill to disk; returns the settings before.
+
+    The staged files stay in TEMP tables: they never reach the warehouse file, so a build killed in the
+    middle of an ingest leaves nothing in the warehouse (DuckDB spills them to its temp directory, not
+    to the database file). The limit is the database's, for every connection to it, until restored.
+    """
+    before = con.execute(
+        "select current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()
+    limit = os.environ.get(INGEST_MEMORY_LIMIT_ENV, "").strip() or DEFAULT_INGEST_MEMORY_LIMIT
+    try:
+        con.execute(f"set memory_limit = {_lit(limit)}")
+    except duckdb.Error as error:
+        raise ValueError(
+            f"{INGEST_MEMORY_LIMIT_ENV}={limit!r} is not a memory size DuckDB understands "
+            f"(e.g. 512MB, 1GB): {error}"
+        ) from None
+    if not before[1]:  # spilling was switched off: spill next to the warehouse, DuckDB's default
+        (path,) = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
+        if path:
+            con.execute(f"set temp_directory = {_lit(path + '.tmp')}")
+    return before
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    return con.execute("select current_setting(?)", [name]).fetchone()[0]
+
+
+def _restore_memory(con: duckdb.DuckDBPyConnection, before: tuple[str, str]) -> None:
+    memory_limit, temp_directory = before
+    # DuckDB shows the limit cut to one decimal (18.8 GiB): reset it exactly when it was the default,
+    # else set it a hair above what was shown, so that saving and restoring again does not shrink it.
+    con.execute("reset memory_limit")
+    if con.execute("select current_setting('memory_limit')").fetchone()[0] != memory_limit:
+        number, _, unit = memory_limit.partition(" ")
+        try:
+            memory_limit = f"{float(number) + 0.01:g} {unit}"
+        except ValueError:
+            pass
+        con.execute(f"set memory_limit = {_lit(memory_limit)}")
+    if con.execute("select current_setting('temp_directory')").fetchone()[0] != temp_directory:
+        con.execute(f"set temp_directory = {_lit(temp_directory)}")
+
+
 def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table if exists _ingest_rejects")
     con.execute("drop table if exists _ingest_reject_scans")
@@ -876,6 +972,7 @@ def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in (
         "_ingest_read",
+        "_ingest_read_files",
         "_ingest_files",
         "_ingest_problems",
         "_ingest_unreadable",

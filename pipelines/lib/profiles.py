@@ -29,6 +29,8 @@ PROFILES_DIR = Path(__file__).resolve().parents[2] / "profiles"
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16")
 UNMAPPED_KEEP, UNMAPPED_ERROR = "keep", "error"
 NUMERIC_TYPES = ("integer", "decimal")
+MONTH_ENDS = ("start", "end")
+JOIN_SEPARATOR = "-"  # `from: [A, B]`: the fields' values joined by this
 TEMPORAL_TYPES = ("date", "timestamp")
 
 
@@ -73,6 +75,25 @@ def _formats(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _value_lists(value: Any) -> Any:
+    """{key: value or [values]} -> {key: [texts]} (`when`, `where`, `where_not`)."""
+    if isinstance(value, dict):
+        return {_text(k): [_text(x) for x in (v if isinstance(v, list) else [v])] for k, v in value.items()}
+    return value
+
+
+def _one_group_pattern(pattern: Any, key: str) -> str:
+    """A regular expression with exactly one (group): the date in a file name or a cell."""
+    pattern = str(pattern)
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as error:
+        raise ValueError(f"{key} is not a regular expression: {error}") from None
+    if groups != 1:
+        raise ValueError(f"{key} needs one (group) around the date: {pattern!r}")
+    return pattern
+
+
 # --- the shape ---------------------------------------------------------------------------------------
 
 
@@ -92,7 +113,7 @@ DEFAULT_NUMBERS = NumberSpec(thousands=",", decimal=".", strip=["¥", "￥", "$"
 
 
 class ColumnSpec(_Strict):
-    source: str | None = Field(default=None, alias="from")
+    source: str | list[str] | None = Field(default=None, alias="from")
     default: str | None = None
     map: dict[str, str] | None = None
     unmapped: str = UNMAPPED_KEEP
@@ -102,6 +123,32 @@ class ColumnSpec(_Strict):
     unit: Decimal | None = None
     when: dict[str, list[str]] | None = None
     fallback: str | None = None
+    month: str | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_text(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("`from` is a source header or a non-empty list of them")
+            return [_text(x) for x in value]
+        return _text(value)
+
+    @property
+    def sources(self) -> list[str]:
+        """The source headers read (one, several joined, or none)."""
+        if self.source is None:
+            return []
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+    @field_validator("month")
+    @classmethod
+    def _month_end(cls, value: str | None) -> str | None:
+        if value is not None and value not in MONTH_ENDS:
+            raise ValueError(
+                f"month is start or end (the first or last day of the value's month), not {value!r}"
+            )
+        return value
 
     @field_validator("default", "unmapped", mode="before")
     @classmethod
@@ -118,14 +165,68 @@ class ColumnSpec(_Strict):
     @field_validator("when", mode="before")
     @classmethod
     def _when_lists(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: [_text(x) for x in (v if isinstance(v, list) else [v])] for k, v in value.items()}
-        return value
+        return _value_lists(value)
 
     @field_validator("date", "timestamp", mode="before")
     @classmethod
     def _format_list(cls, value: Any) -> Any:
         return _formats(value)
+
+
+class UnpivotInto(_Strict):
+    name: str
+    value: str
+
+    @field_validator("name", "value", mode="before")
+    @classmethod
+    def _field_text(cls, value: Any) -> Any:
+        return _text(value)
+
+
+class UnpivotSpec(_Strict):
+    """A wide sheet, one column per period: each of `columns` becomes a row of its own, with two new
+    fields the entity's columns read like headers: `into.name` (the column's label) and `into.value`
+    (its cell)."""
+
+    columns: dict[str, str] | str
+    label: str | None = None
+    into: UnpivotInto
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("columns lists the headers to unpivot: {header: label, ...} or a pattern")
+            return {_text(k): _text(v) or "" for k, v in value.items()}
+        if isinstance(value, str):
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"columns is not a regular expression: {error}") from None
+        return value
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _label_text(cls, value: Any) -> Any:
+        return _text(value)
+
+    @property
+    def pattern(self) -> re.Pattern | None:
+        return re.compile(self.columns) if isinstance(self.columns, str) else None
+
+    def labels(self, header: list[str]) -> list[tuple[int, str]]:
+        """(position, label) of the file's headers to unpivot, in the file's order."""
+        found = []
+        pattern = self.pattern
+        for i, name in enumerate(header):
+            if pattern is None:
+                if name in self.columns:
+                    found.append((i, self.columns[name]))
+            elif match := pattern.fullmatch(name):
+                template = self.label or (r"\1" if pattern.groups else r"\g<0>")
+                found.append((i, match.expand(template)))
+        return found
 
 
 class EntitySpec(_Strict):
@@ -141,6 +242,10 @@ class EntitySpec(_Strict):
     numbers: NumberSpec = NumberSpec()
     unit: Decimal = Decimal(1)
     key_prefix: str = ""
+    ignore: list[str] = []
+    where: dict[str, list[str]] = {}
+    where_not: dict[str, list[str]] = {}
+    unpivot: UnpivotSpec | None = None
     columns: dict[str, ColumnSpec] = {}
 
     @field_validator("columns", mode="before")
@@ -148,8 +253,30 @@ class EntitySpec(_Strict):
     def _short_form(cls, value: Any) -> Any:
         # `opportunity_id: Opportunity ID` is short for `opportunity_id: {from: Opportunity ID}`
         if isinstance(value, dict):
-            return {k: {"from": _text(v)} if not isinstance(v, dict) else v for k, v in value.items()}
+            return {k: {"from": v} if not isinstance(v, dict) else v for k, v in value.items()}
         return value
+
+    @field_validator("ignore", mode="before")
+    @classmethod
+    def _ignore_texts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        return [_text(x) for x in value] if isinstance(value, list) else value
+
+    @field_validator("where", "where_not", mode="before")
+    @classmethod
+    def _filter_lists(cls, value: Any) -> Any:
+        value = _value_lists(value)
+        if isinstance(value, dict):
+            for header, values in value.items():
+                if not values:
+                    raise ValueError(f"{header!r}: give the values to match, e.g. {{{header}: [value, ...]}}")
+        return value
+
+    @property
+    def pseudo_headers(self) -> tuple[str, ...]:
+        """Fields the entity's columns read that are not in the file: the unpivot's name and value."""
+        return (self.unpivot.into.name, self.unpivot.into.value) if self.unpivot else ()
 
     @field_validator("dates", "timestamps", mode="before")
     @classmethod
@@ -192,19 +319,56 @@ class ProfileSpec(_Strict):
         if value == "today":
             return value
         if isinstance(value, dict) and set(value) == {"from_file_name"}:
-            pattern = str(value["from_file_name"])
-            try:
-                if re.compile(pattern).groups != 1:
-                    raise ValueError(f"from_file_name needs one (group) around the date: {pattern!r}")
-            except re.error as error:
-                raise ValueError(f"from_file_name is not a regular expression: {error}") from None
-            return {"from_file_name": pattern}
+            return {"from_file_name": _one_group_pattern(value["from_file_name"], "from_file_name")}
+        if isinstance(value, dict) and "from_cell" in value:
+            return _from_cell(value)
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value).isoformat()
             except ValueError:
                 pass
-        raise ValueError("extract_date is `today`, `{from_file_name: '<regex with one group>'}` or a date")
+        raise ValueError(
+            "extract_date is `today`, `{from_file_name: '<regex with one group>'}`, "
+            "`{from_cell: {file: '<pattern>', cell: A1}, pattern: '<regex with one group>'}` or a date"
+        )
+
+
+CELL = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
+
+
+def cell_position(cell: str) -> tuple[int, int]:
+    """'A1' -> (row 1, column index 0); 'AB12' -> (12, 27)."""
+    letters, row = CELL.match(cell).groups()
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(row), column - 1
+
+
+def _from_cell(value: dict) -> dict:
+    """extract_date: {from_cell: {file, cell, sheet?}, pattern?}: checked, normalised."""
+    unknown = set(value) - {"from_cell", "pattern"}
+    if unknown:
+        raise ValueError(f"extract_date with from_cell takes from_cell and pattern, not {sorted(unknown)}")
+    where = value["from_cell"]
+    if (
+        not isinstance(where, dict)
+        or not {"file", "cell"} <= set(where)
+        or set(where) - {"file", "cell", "sheet"}
+    ):
+        raise ValueError("from_cell is {file: '<file name pattern>', cell: A1} (and optionally sheet)")
+    file, cell = _text(where["file"]) or "", (_text(where["cell"]) or "").strip().upper()
+    if not file.strip():
+        raise ValueError("from_cell.file is a file name pattern, e.g. '应收单*.xlsx'")
+    if not CELL.match(cell):
+        raise ValueError(f"from_cell.cell is a cell like A1 (column letters, row number), not {cell!r}")
+    sheet = where.get("sheet")
+    checked: dict[str, Any] = {"from_cell": {"file": file, "cell": cell}}
+    if sheet is not None:
+        checked["from_cell"]["sheet"] = sheet if isinstance(sheet, int) else _text(sheet)
+    if value.get("pattern") is not None:
+        checked["pattern"] = _one_group_pattern(value["pattern"], "pattern")
+    return checked
 
 
 def _model_at(loc: tuple) -> type[BaseModel]:
@@ -212,6 +376,8 @@ def _model_at(loc: tuple) -> type[BaseModel]:
     if len(loc) >= 2 and loc[0] == "entities":
         if len(loc) >= 4 and loc[2] == "columns":
             return NumberSpec if len(loc) >= 6 and loc[4] == "number" else ColumnSpec
+        if len(loc) >= 4 and loc[2] == "unpivot":
+            return UnpivotInto if len(loc) >= 5 and loc[3] == "into" else UnpivotSpec
         return NumberSpec if len(loc) >= 4 and loc[2] == "numbers" else EntitySpec
     return ProfileSpec
 
@@ -375,6 +541,8 @@ def _entity_problems(where: str, entity: Entity, spec: EntitySpec) -> list[tuple
             problems.append(
                 (at, f"number/unit apply to integer and decimal columns; {column} is {contract_type}")
             )
+        if column_spec.month is not None and contract_type != "date":
+            problems.append((f"{at}.month", f"month applies to date columns; {column} is {contract_type}"))
         if (column_spec.date or column_spec.timestamp) and contract_type not in TEMPORAL_TYPES:
             problems.append(
                 (
@@ -395,6 +563,7 @@ def _entity_problems(where: str, entity: Entity, spec: EntitySpec) -> list[tuple
                         + _did_you_mean(other, [n for n in names if n != column]),
                     )
                 )
+    problems += _reading_problems(where, spec)
     unmapped = [c.name for c in entity.columns if c.required and c.name not in spec.columns]
     if unmapped:
         problems.append(
@@ -406,6 +575,62 @@ def _entity_problems(where: str, entity: Entity, spec: EntitySpec) -> list[tuple
         )
     if not problems and column_order(entity, spec) is None:
         problems.append((f"{where}.columns", "`when`/`fallback` refer to each other in a circle"))
+    return problems
+
+
+def _reading_problems(where: str, spec: EntitySpec) -> list[tuple[str, str]]:
+    """`ignore`, `where`/`where_not` and `unpivot` against each other and the columns."""
+    problems = []
+    pseudo = spec.pseudo_headers
+    read_by = {}  # header -> the YAML path reading it
+    for column, column_spec in spec.columns.items():
+        for header in column_spec.sources:
+            read_by.setdefault(header, f"{where}.columns.{column}")
+    for key in ("where", "where_not"):
+        for header in getattr(spec, key):
+            read_by.setdefault(header, f"{where}.{key}")
+            if header in pseudo:
+                problems.append(
+                    (
+                        f"{where}.{key}",
+                        f"{header!r} is made by the unpivot; {key} reads the file's own headers",
+                    )
+                )
+    unpivot = spec.unpivot
+    if unpivot is not None:
+        if unpivot.into.name == unpivot.into.value:
+            problems.append((f"{where}.unpivot.into", "name and value need two different field names"))
+        if isinstance(unpivot.columns, dict):
+            for header in unpivot.columns:
+                read_by.setdefault(header, f"{where}.unpivot.columns")
+            if unpivot.label is not None:
+                problems.append(
+                    (f"{where}.unpivot.label", "label goes with a pattern; a mapping gives each label itself")
+                )
+        elif unpivot.label is not None:
+            try:
+                unpivot.pattern.sub(unpivot.label, "")
+            except (re.error, IndexError) as error:
+                problems.append(
+                    (f"{where}.unpivot.label", f"not a template for '{unpivot.columns}': {error}")
+                )
+        for field_name in pseudo:
+            if not any(field_name in c.sources for c in spec.columns.values()):
+                problems.append(
+                    (
+                        f"{where}.unpivot.into",
+                        f"no column reads {field_name!r} (map it, e.g. `column: {{from: {field_name}}}`)",
+                    )
+                )
+    for header in spec.ignore:
+        if header in read_by:
+            problems.append(
+                (f"{where}.ignore", f"{header!r} is read by {read_by[header]}; ignore it or read it")
+            )
+        elif unpivot is not None and unpivot.pattern is not None and unpivot.pattern.fullmatch(header):
+            problems.append(
+                (f"{where}.ignore", f"{header!r} is unpivoted (unpivot.columns); ignore it or read it")
+            )
     return problems
 
 

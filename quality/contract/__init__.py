@@ -80,12 +80,12 @@ class Entity:
     columns: tuple[Column, ...]
     version_column: str | None = None
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
-    known_from_column: str | None = None  # when a record became known, for entities without a version
+    known_from_column: str | None = None  # when a record became known (default: the version column)
 
     @property
     def known_from(self) -> str | None:
-        """The column saying when a row became known: the version column, else known_from_column."""
-        return self.version_column or self.known_from_column
+        """The column saying when a row became known: known_from_column, else the version column."""
+        return self.known_from_column or self.version_column
 
     @property
     def column_names(self) -> list[str]:

@@ -29,6 +29,7 @@ from reports.components import (
     Column,
     Kpi,
     chart,
+    esc,
     kpi_cards,
     money_axis_values,
     section,
@@ -209,6 +210,11 @@ tx = i18n.Texts(
         "deals_caption": ("已过承诺签约日的未结商机，{when}", "Open deals past their promised date, {when}"),
         "overdue_caption": ("逾期发票，{when}", "Overdue invoices, {when}"),
         "aging_caption": ("应收账龄，{when}", "Receivables by age, {when}"),
+        "unapplied_note": (
+            "另有未核销回款 {cash}（预收款，或找不到对应发票的回款），不计入账龄；应收净额 {net}。",
+            "Besides, {cash} of unapplied cash (prepayments, or payments whose invoice is not delivered) is "
+            "in no age bucket; net receivables {net}.",
+        ),
         "drift_caption": (
             "回款周期明显变长的客户（信用风险信号），{when}",
             "Customers paying markedly slower than before (a credit-risk signal), {when}",
@@ -353,7 +359,8 @@ def load_aging(ctx: PackContext) -> list[dict[str, Any]]:
     return ctx.rows(
         "select aging.snapshot_date, aging.bucket_key, aging.bucket_label, buckets.bucket_label_en, "
         "aging.bucket_order, aging.open_balance, aging.invoice_count, aging.total_open_balance, "
-        "aging.share_of_open_balance from marts.fct_ar_aging as aging "
+        "aging.share_of_open_balance, aging.total_unapplied_cash, aging.total_net_open_balance "
+        "from marts.fct_ar_aging as aging "
         "left join seeds.aging_buckets as buckets on aging.bucket_key = buckets.bucket_key "
         f"where aging.is_as_of_date and {where} order by aging.bucket_order",
         params,
@@ -936,14 +943,32 @@ def _aging_part(data: ProblemsData, ctx: PackContext) -> str:
         Column("invoice_count", tx("invoices", lang), "int"),
         Column("share_of_open_balance", tx("share", lang), "rate"),
     ]
-    return _aging_chart(rows, ctx) + table(
-        ctx,
-        "problems_aging",
-        columns,
-        rows,
-        caption=tx("aging_caption", lang, when=_when(ctx)),
-        row_key="bucket_key",
+    return (
+        _aging_chart(rows, ctx)
+        + table(
+            ctx,
+            "problems_aging",
+            columns,
+            rows,
+            caption=tx("aging_caption", lang, when=_when(ctx)),
+            row_key="bucket_key",
+        )
+        + _unapplied_note(data.aging[0], lang)
     )
+
+
+def _unapplied_note(aging: dict[str, Any], lang: str) -> str:
+    """Prepayments and payments for invoices not delivered are cash, not a bucket: said next to the aging."""
+    cash = aging.get("total_unapplied_cash") or Decimal(0)
+    if cash <= 0:
+        return ""
+    text = tx(
+        "unapplied_note",
+        lang,
+        cash=i18n.money(cash, lang),
+        net=i18n.money(aging.get("total_net_open_balance"), lang),
+    )
+    return f'<p class="srw-note" data-unapplied-cash="{esc(cash)}">{esc(text)}</p>'
 
 
 def _aging_chart(rows: list[dict[str, Any]], ctx: PackContext) -> str:

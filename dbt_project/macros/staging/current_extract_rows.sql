@@ -13,8 +13,9 @@
     its own date: the entity's known-from column (the source meta `known_from_column`, from the
     contract: the version column, e.g. updated_at, else the date the record happened, e.g.
     activity_at). This is an approximation: a record that changed after the as-of date is left out
-    (its earlier state is not in the delivery) rather than shown with values not known yet. A snapshot
-    entity with no regular extract by the as-of date uses the first such delivery's rows known by then.
+    (its earlier state is not in the delivery) rather than shown with values not known yet, which keeps
+    every reconciliation of the marts true. A snapshot (a master list: reps, products) counts whole: its
+    people and products existed, and leaving out those changed later would orphan the deals naming them.
 -#}
 
 {% macro as_of_date() -%}
@@ -40,6 +41,9 @@
     {%- set initial_dates = initial_delivery_dates(source_node) -%}
     {%- if initial_dates is none or not source_node.meta.get('known_from_column') -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- if source_node.meta.get('load_mode') == 'snapshot' -%}
+        {{ return("_extract_date in (" ~ initial_dates ~ ")") }}
     {%- endif -%}
     {%- set known_from = source_node.meta['known_from_column'] -%}
     {{ return(

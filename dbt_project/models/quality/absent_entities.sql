@@ -28,10 +28,19 @@ latest_deliveries as (
         delivery_sources.absent_entities
     from {{ relation }} as delivery_sources
     cross join warehouse_as_of
-    where try_cast(delivery_sources.extract_date as date) <= warehouse_as_of.as_of_date
+    where
+        delivery_sources.extract_date <= warehouse_as_of.as_of_date
+        or delivery_sources.initial
+    -- the latest delivery by the as-of date; before a first load of history, that delivery
     qualify row_number() over (
         partition by delivery_sources.system
-        order by try_cast(delivery_sources.extract_date as date) desc, delivery_sources.loaded_at desc
+        order by
+            delivery_sources.extract_date <= warehouse_as_of.as_of_date desc,
+            case
+                when delivery_sources.extract_date <= warehouse_as_of.as_of_date
+                    then delivery_sources.extract_date
+            end desc,
+            delivery_sources.extract_date asc
     ) = 1
 
 ),

@@ -3,8 +3,9 @@
 Each defect class (quality/DEFECTS.md) has an injector in a module of this package, registered with
 `@register("<defect_class>")`: `inject(tables, rng, timeline) -> list[Label]`. It edits the in-memory tables
 that `simulate()` returns (adds fabricated records, removes records, rewrites versions) and also adds
-look-alike LEGITIMATE cases, unlabelled, so a careless rule loses precision. Modules are discovered
-automatically: adding a class means adding a module, nothing else.
+look-alike LEGITIMATE cases so a careless rule loses precision: unlabelled, or labelled with kind LOOK_ALIKE
+(the reference classes do, so the evaluation can say which legitimate case was flagged). Modules are
+discovered automatically: adding a class means adding a module, nothing else.
 """
 
 from __future__ import annotations
@@ -18,13 +19,25 @@ from pathlib import Path
 
 from pipelines.generator.common import Timeline, rng_for
 
+DEFECT = "defect"
+LOOK_ALIKE = "look_alike"
+
 
 @dataclass(frozen=True, order=True)
 class Label:
+    """One labelled record. kind: DEFECT (the rule must flag it) or LOOK_ALIKE (a legitimate case a careless
+    rule would flag; only classes that label their look-alikes write these, the others leave them unlabelled).
+    """
+
     defect_class: str
     entity: str
     record_id: str
     note: str = ""
+    kind: str = DEFECT
+
+    @property
+    def is_defect(self) -> bool:
+        return self.kind == DEFECT
 
 
 Injector = Callable[[dict[str, list[dict]], object, Timeline], list[Label]]
@@ -65,12 +78,13 @@ def write_labels(path: Path, labels: list[Label]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["defect_class", "entity", "record_id", "note"])
+        writer.writerow(["defect_class", "entity", "record_id", "note", "kind"])
         for label in labels:
-            writer.writerow([label.defect_class, label.entity, label.record_id, label.note])
+            writer.writerow([label.defect_class, label.entity, label.record_id, label.note, label.kind])
     return path
 
 
 def read_labels(path: Path) -> list[Label]:
+    """Labels written by write_labels; a file from before the kind column holds defects only."""
     with open(path, encoding="utf-8", newline="") as f:
-        return [Label(**row) for row in csv.DictReader(f)]
+        return [Label(**{**row, "kind": row.get("kind") or DEFECT}) for row in csv.DictReader(f)]

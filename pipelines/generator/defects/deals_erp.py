@@ -1,7 +1,8 @@
 """Labelled defects on the deal and ERP side, with their look-alike legitimate cases (quality/DEFECTS.md).
 
 Classes: stage_jump, zombie_opportunity, slipping_close_date, anomalous_amount, overpayment,
-won_without_order, order_without_opportunity, orphan_reference.
+won_without_order, order_without_opportunity, orphan_reference (the ERP's references; the CRM deal's are in
+references.py).
 
 Every injector edits the in-memory tables of `simulate()` so that the result still reads like a real
 delivery: rows follow the contract (ids match their patterns, money is whole yuan), every version of a
@@ -16,7 +17,7 @@ orphan_reference, so that label stays detectable).
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from statistics import median
@@ -492,6 +493,7 @@ def inject_won_without_order(tables: dict[str, list[dict]], rng: random.Random, 
     won = deals.stages["won"].name
     orders = _group(tables["sales_orders"], "order_id", "updated_at")
     order_of = {v[0]["opportunity_id"]: oid for oid, v in orders.items() if v[0]["opportunity_id"]}
+    orders_per_opp = Counter(v[0]["opportunity_id"] for v in orders.values())
     invoices_of = _group(tables["invoices"], "order_id", "updated_at")
     paid = _group(tables["payments"], "invoice_id", "payment_date")
 
@@ -499,6 +501,11 @@ def inject_won_without_order(tables: dict[str, list[dict]], rng: random.Random, 
         order_id = order_of.get(opp["opportunity_id"])
         if order_id is None or any(o["customer_id"] != opp["customer_id"] for o in orders[order_id]):
             return False
+        if (
+            orders_per_opp[opp["opportunity_id"]] != 1
+            or orders[order_id][-1]["order_amount"] != opp["amount"]
+        ):
+            return False  # phased orders, or a won_amount_differs_from_order label lives there
         for inv in invoices_of.get(order_id, []):
             if sum(p["payment_amount"] for p in paid.get(inv["invoice_id"], [])) > inv["invoice_amount"]:
                 return False  # an overpayment label lives there
@@ -673,12 +680,13 @@ def _book_order(
 
 @register("orphan_reference")
 def inject_orphan_references(tables: dict[str, list[dict]], rng: random.Random, tl: Timeline) -> list[Label]:
-    """References to ids that never existed: an order's customer, a payment's invoice, a deal's owner or
-    product (mistyped numbers, records deleted in the source). Look-alike: a payment whose invoice is
-    entered in the ERP the day after the money arrived."""
+    """ERP references to ids that never existed: an order's customer, a payment's invoice (mistyped
+    numbers, records deleted in the source). Look-alike: a payment whose invoice is entered in the ERP the
+    day after the money arrived. A deal's unknown customer, product or owner are classes of their own
+    (unknown_customer, unknown_product, unknown_rep: defects/references.py)."""
     deals = _Deals(tables)
     n = _count(rng, DEFECTS_PER_CLASS)
-    per_kind = [n // 3 + (1 if k < n % 3 else 0) for k in range(3)]
+    per_kind = [n // 2 + (1 if k < n % 2 else 0) for k in range(2)]
     labels = []
 
     orders = _group(tables["sales_orders"], "order_id", "updated_at")
@@ -706,18 +714,6 @@ def inject_orphan_references(tables: dict[str, list[dict]], rng: random.Random, 
     for payment, invoice_id in zip(chosen_payments, bad, strict=True):
         payment["invoice_id"] = invoice_id
         labels.append(Label("orphan_reference", "payments", payment["payment_id"], f"invoice {invoice_id}"))
-
-    opp_pool = sorted(
-        o for o, row in deals.current.items() if deals.is_plain(row) and row["updated_at"].date() >= tl.start
-    )
-    chosen_opps = _sample(rng, opp_pool, per_kind[2])
-    bad_reps = _never_used_ids(rng, deals.reps, "R", 4, len(chosen_opps))
-    bad_products = _never_used_ids(rng, set(deals.products), "P", 4, len(chosen_opps))
-    for k, opp_id in enumerate(chosen_opps):
-        column, value = ("owner_rep_id", bad_reps[k]) if k % 2 == 0 else ("product_id", bad_products[k])
-        for version in deals.versions[opp_id]:
-            version[column] = value
-        labels.append(Label("orphan_reference", "opportunities", opp_id, f"{column} {value}"))
 
     # Look-alikes: the invoice of a payment arrives one day after the payment.
     taken = {p["payment_id"] for p in chosen_payments}

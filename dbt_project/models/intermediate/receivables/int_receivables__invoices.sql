@@ -2,7 +2,9 @@
 -- One row per invoice issued by the as-of date: amount and terms, the customer, the rep who collects it
 -- (the customer's owner in the CRM, else the rep of the sales order) and that rep's region, what was
 -- paid by the as-of date and the day it was paid in full, and the latest risk reason its collection
--- plan gave. Every receivables mart starts here.
+-- plan gave. Every receivables mart starts here. A prepaid invoice (payments reached its amount before it
+-- was issued: the cash was unapplied until then, fct_ar_unapplied_cash) counts as paid in full on its
+-- invoice date, so its payment cycle is 0 days, never negative (is_prepaid).
 with
 
 invoices as (
@@ -137,7 +139,12 @@ final as (
         coalesce(payment_totals.payment_count, 0) as payment_count,
         payment_totals.first_payment_date,
         payment_totals.last_payment_date,
-        payment_totals.settled_date,
+        -- a prepayment is applied on the invoice date: the invoice cannot be settled before it exists
+        case
+            when payment_totals.settled_date < invoices_to_date.invoice_date then invoices_to_date.invoice_date
+            else payment_totals.settled_date
+        end as settled_date,
+        coalesce(payment_totals.settled_date < invoices_to_date.invoice_date, false) as is_prepaid,
         last_plan_week.last_planned_week_start_date,
         latest_risk_reason.risk_reason,
         latest_risk_reason.risk_reason_week_start_date

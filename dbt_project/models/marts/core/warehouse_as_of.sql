@@ -1,6 +1,7 @@
 -- The day the warehouse describes: the latest extract date in staging (staging already honours the
--- as_of_date var), and the latest week (Monday to Sunday) that is complete by then. The packs report on
--- that week by default, so a pack rebuilt later from the same extracts shows the same week.
+-- as_of_date var), or the as_of_date var itself when that is earlier, and the latest week (Monday to
+-- Sunday) that is complete by then. The packs report on that week by default, so a pack rebuilt later
+-- from the same extracts shows the same week.
 with
 
 extract_dates as (
@@ -19,7 +20,15 @@ extract_dates as (
 
 as_of as (
 
-    select max(extract_date) as as_of_date from extract_dates
+    -- never later than the as-of date asked for: rows of a first load of history (deliver --initial) count
+    -- from their own dates before that delivery's extract date (macros/staging/current_extract_rows.sql)
+    select
+        {% if var('as_of_date') is none -%}
+        max(extract_date)
+        {%- else -%}
+        least(max(extract_date), cast('{{ var("as_of_date") }}' as date))
+        {%- endif %} as as_of_date
+    from extract_dates
 
 ),
 

@@ -1,5 +1,8 @@
 -- Payment cycle (回款周期) of every invoice paid in full by the as-of date: days from the invoice date
--- to the day the payments reached the invoice amount, and days late against the due date.
+-- to the day the payments reached the invoice amount, and days late against the due date. A prepaid
+-- invoice (paid in full before it was issued) counts as paid on its invoice date: 0 days to settle, never
+-- negative (is_prepaid; int_receivables__invoices). Credit notes (negative invoices) are not paid by the
+-- customer and have no payment cycle: left out.
 with
 
 invoices as (
@@ -22,10 +25,11 @@ final as (
         cast(date_trunc('quarter', settled_date) as date) as settled_quarter_start_date,
         invoice_amount,
         payment_count,
+        is_prepaid,
         datediff('day', invoice_date, settled_date) as days_to_settle,
         datediff('day', due_date, settled_date) as days_late
     from invoices
-    where settled_date is not null
+    where settled_date is not null and invoice_amount > 0
 
 )
 

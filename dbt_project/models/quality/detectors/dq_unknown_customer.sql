@@ -1,4 +1,4 @@
--- missing_customer (quality/DEFECTS.md), rule unknown_customer: a deal with no customer - its customer_id
+-- unknown_customer (quality/DEFECTS.md), rule unknown_customer: a deal with no customer - its customer_id
 -- is empty or names no customer in the customers extract as of the as-of date. A customer delivered a day
 -- after the deal is unflagged once it arrives. Silent until a customer has been delivered, and when the
 -- source declares customers absent (absent_entities). Severity warn: amount, owner and region are right
