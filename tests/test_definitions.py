@@ -7,14 +7,20 @@ from quality.contract import load_contract
 
 
 def test_dbt_build_args_without_as_of():
-    assert dbt_build_args() == ["build"]
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
 
 
 def test_dbt_build_args_as_of_passes_the_date_as_a_var():
     from datetime import date
 
     assert dbt_vars(date(2026, 11, 15)) == {"as_of_date": "2026-11-15"}
-    assert dbt_build_args(date(2026, 11, 15)) == ["build", "--vars", '{"as_of_date": "2026-11-15"}']
+    assert dbt_build_args(date(2026, 11, 15)) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        '{"as_of_date": "2026-11-15"}',
+    ]
 
 
 def test_graph_is_connected_from_every_extract_to_the_pack(dbt_manifest):
