@@ -193,15 +193,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         # The sample has the fake and missing entries real CRMs have, so the quality checks and the
         # pack's data-quality section have something to show; the answer key stays out of the landing.
-        gen = argparse.Namespace(
-            out=str(settings.landing_dir),
-            scale=args.scale,
-            seed=42,
-            end_date=DEFAULT_END_DATE,
-            days=730,
-            labels=str(settings.landing_dir.parent / "sample_defect_labels.csv"),
-        )
-        _cmd_generate(gen)
+        labels = settings.landing_dir.parent / "sample_defect_labels.csv"
+        gen = ["generate", "--out", str(settings.landing_dir), "--scale", str(args.scale), "--days", "730"]
+        _cmd_generate(build_parser().parse_args([*gen, "--labels", str(labels)]))  # the command's defaults
     prepare_dbt()
     # The sample company delivers nothing new after the first run: `make run` rebuilds what is loaded.
     code, _ = _build(settings, None, require_new_delivery=False)
@@ -379,7 +373,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesreview", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -470,8 +464,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--landing", help="landing folder (default: SRW_LANDING_DIR or data/landing)")
     p.add_argument("files", nargs="+", metavar="FILES", help="the export files (CSV or Excel)")
     p.set_defaults(func=_cmd_deliver)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except BuildRunning as running:  # a command that writes the warehouse found a build running

@@ -1,5 +1,7 @@
 """The Dagster code location: one graph from landing files to the pack, with checks, job and schedule."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines.lib.dbt_args import dbt_build_args, dbt_vars
@@ -143,3 +145,27 @@ def test_phase_seconds_groups_steps_into_phases():
         "verification_sample": 0.25,
         "publish": 0.1,
     }
+
+
+def test_run_on_an_empty_landing_folder_generates_the_sample_through_the_generate_command(
+    tmp_path, monkeypatch
+):
+    """`make run` on a fresh clone: the sample is generated with the generate command's own options
+    (a Namespace built by hand once missed an option added to the command), then the build runs."""
+    import pipelines.generator
+    from pipelines import cli
+
+    calls = []
+    monkeypatch.setenv("SRW_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setattr(
+        pipelines.generator, "generate", lambda out, **options: calls.append(("generate", out, options)) or {}
+    )
+    monkeypatch.setattr(cli, "prepare_dbt", lambda: calls.append(("prepare",)))
+    monkeypatch.setattr(cli, "_build", lambda *a, **k: (calls.append(("build",)), (0, None))[1])
+
+    assert cli.main(["run", "--scale", "0.05"]) == 0
+
+    assert [c[0] for c in calls] == ["generate", "prepare", "build"]
+    _, out, options = calls[0]
+    assert Path(out) == tmp_path / "landing"
+    assert options["scale"] == 0.05 and options["seed"] == 42 and options["days"] == 730
