@@ -132,7 +132,9 @@ def run_nightly_build(
     with instance, _output_to(log_file) if log_file else nullcontext():
         job = defs.resolve_job_def("nightly_build")
         result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
-        return summarize(instance.all_logs(result.run_id), result.success)
+        # the held-back line reads the warehouse just published (a failed build's comes from its check)
+        published = Settings.from_env().warehouse_path if result.success else None
+        return summarize(instance.all_logs(result.run_id), result.success, published)
 
 
 def _interrupt(signum, _frame) -> None:

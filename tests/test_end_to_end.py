@@ -50,6 +50,11 @@ def test_build_prints_where_the_warehouse_and_site_are(built):
     root, _, result = built
     assert f"warehouse: {root / 'warehouse.duckdb'}" in result.stdout
     assert f"site:      {root / 'site' / 'index.html'}" in result.stdout
+    # read from the warehouse just published, with its amount (not the passing check's count of 0)
+    assert re.search(
+        r"blocking data-quality rules hold back \d+\.\d% of won revenue \(CNY [\d,.]+ in \d+ deals\)",
+        result.stdout,
+    ), result.stdout[-2000:]
 
 
 def test_every_generated_row_reached_its_raw_table(built):

@@ -235,7 +235,8 @@ def summarize(entries: Iterable, success: bool, warehouse_path: Path | None = No
                 add(summary.problems, event.message)
     if warehouse_path is not None:
         summary.held_back = read_held_back(warehouse_path)
-    if summary.held_back is None and held_back_basis_points is not None:
+    # the check's count is the share only when it failed (a passing check counts 0 rows)
+    if summary.held_back is None and held_back_failed and held_back_basis_points is not None:
         summary.held_back = (
             f"blocking data-quality rules hold back {held_back_basis_points / 100:.1f}% of won revenue"
         )
