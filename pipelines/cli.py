@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipelines.defs.resources import COMMAND_VARIABLE
+from pipelines.lib.child_processes import stop_children
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
 from pipelines.lib.settings import REPO_ROOT, Settings
@@ -139,7 +140,9 @@ def run_nightly_build(
 
 def _interrupt(signum, _frame) -> None:
     # SIGTERM (systemd, cron's kill, an operator) ends a build like Ctrl-C: dbt is told to stop, the
-    # unfinished release is dropped, the lock is let go.
+    # unfinished release is dropped, the lock is let go. The children stop first, so none writes into the
+    # release while it is being dropped.
+    stop_children()
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -161,11 +164,14 @@ def _build(
     try:
         summary = run_nightly_build(as_of_date, require_new_delivery=require_new_delivery, log_file=log_file)
     except KeyboardInterrupt:
+        stop_children()
         print(
             "nightly build interrupted: nothing was published, the warehouse and the site are as they were.",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED, None
+    if summary.interrupted_in:
+        stop_children()
     print(format_summary(summary, time.perf_counter() - started))
     print(f"log:       {log_file}")
     _print_locations(settings)

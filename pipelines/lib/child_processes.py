@@ -16,6 +16,7 @@ import ctypes.util
 import os
 import signal
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
@@ -32,6 +33,24 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
     build = os.environ.get(BUILD_PID_VARIABLE)
     if build and os.getppid() != int(build) and not _alive(int(build)):
         os._exit(1)
+
+
+def stop_children(grace: float = 10.0) -> None:
+    """Stop every process this one started and wait for them, so an interrupted build ends alone.
+
+    The death signal above only fires once we have exited; a build stopped by SIGTERM or Ctrl-C must not
+    report "interrupted" while its dbt is still writing."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    for child in alive:
+        with suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(alive, timeout=grace)
 
 
 def _alive(pid: int) -> bool:
