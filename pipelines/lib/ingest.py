@@ -401,8 +401,10 @@ def ingest_system(
     today: date | None = None,
     removals: Sequence[Removal] = (),
     loaded_at: datetime | None = None,
+    dates: tuple[str, str] | None = None,
 ) -> SystemIngestReport:
-    """Load the system's new and corrected deliveries, all or nothing. See the module docstring."""
+    """Load the system's new and corrected deliveries, all or nothing. See the module docstring.
+    `dates` (first, last; inclusive): only the deliveries of those extract dates (a partitioned run)."""
     ensure_ingest_tables(con, contract)
     loaded_at = _utc_naive(loaded_at)
     removals = [r for r in removals if r.system == system]
@@ -411,7 +413,7 @@ def ingest_system(
     first_loaded = min((day for _, day in loaded), default=None)
     report = SystemIngestReport(system=system, waiting=dates_without_manifest(landing_dir, contract, system))
     new_files, skipped, delivery_problems, refused, sources = _find_new_files(
-        landing_dir, contract, system, loaded, today or today_in_china(), first_loaded
+        landing_dir, contract, system, loaded, today or today_in_china(), first_loaded, dates
     )
     entities = contract.entities_of(system)
     staged: dict[str, list[LandedFile]] = {}
@@ -513,6 +515,7 @@ def _find_new_files(
     loaded: dict[tuple[str, str], str],
     today: date,
     first_loaded: str | None,
+    dates: tuple[str, str] | None = None,
 ) -> tuple[list[LandedFile], dict[str, int], list[DeliveryProblem], set[str], dict[str, dict | None]]:
     """New and corrected files of complete deliveries; per entity, the files loaded before with the same
     content; the problems of the new deliveries that are not complete or not plausible; the dates
@@ -528,6 +531,8 @@ def _find_new_files(
         refused.add(day)
 
     for day in list_extract_dates(landing_dir, contract, system):
+        if dates is not None and not dates[0] <= day <= dates[1]:
+            continue  # another partition's delivery: a later run loads it
         manifest = read_manifest(landing_dir, contract, system, day)
         if manifest.problems:
             for problem in manifest.problems:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.partitions import extract_date_range, extract_dates
 from pipelines.defs.resources import LandingResource, ReleaseResource
 from pipelines.lib.ingest import (
     LOADED_FILES_TABLE,
@@ -213,7 +214,14 @@ def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
         for entity in entities
     ]
 
-    @dg.multi_asset(name=f"raw_{system}", specs=specs, check_specs=_check_specs(contract, system))
+    @dg.multi_asset(
+        name=f"raw_{system}",
+        specs=specs,
+        check_specs=_check_specs(contract, system),
+        partitions_def=extract_dates,
+        # a backfill of many days is one run: one release, one dbt build, one publish
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
     def ingest(
         context: dg.AssetExecutionContext,
         config: IngestConfig,
@@ -233,6 +241,7 @@ def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
                     Path(landing.archive_dir),
                     today=today,
                     removals=removals,
+                    dates=extract_date_range(context),
                 )
             except DeliveryRefused as refused:
                 yield from _refused_results(contract, system, refused)
