@@ -23,8 +23,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipelines.defs.resources import COMMAND_VARIABLE
-from pipelines.lib.child_processes import stop_children
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
+from pipelines.lib.child_processes import stop_children
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
 from pipelines.lib.settings import REPO_ROOT, Settings
 
@@ -83,17 +83,25 @@ EXIT_BUILD_RUNNING = 75  # EX_TEMPFAIL: another build holds the lock; try again 
 EXIT_INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C
 
 
-def nightly_run_config(as_of_date: date | None = None, require_new_delivery: bool = True) -> dict:
+def nightly_run_config(
+    as_of_date: date | None = None, require_new_delivery: bool = True, full_refresh: bool = False
+) -> dict:
     """Run config of the nightly_build job: as-of date for dbt; whether every system must have
-    delivered something new (a night) or not (a rebuild of what is loaded)."""
+    delivered something new (a night) or not (a rebuild of what is loaded); whether dbt rebuilds every
+    incremental model from all rows."""
     from quality.contract import load_contract
 
     ops: dict = {
         f"raw_{system}": {"config": {"require_new_delivery": require_new_delivery}}
         for system in load_contract().systems
     }
+    dbt_config: dict = {}
     if as_of_date:
-        ops["sales_review_dbt_assets"] = {"config": {"as_of_date": as_of_date.isoformat()}}
+        dbt_config["as_of_date"] = as_of_date.isoformat()
+    if full_refresh:
+        dbt_config["full_refresh"] = True
+    if dbt_config:
+        ops["sales_review_dbt_assets"] = {"config": dbt_config}
     return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
@@ -118,8 +126,21 @@ def _output_to(log_file: Path):
             os.close(saved[1])
 
 
+def partition_range_tags(first: date, last: date) -> dict[str, str]:
+    """Run tags of a run over the extract dates first..last (one run, as a single-run backfill makes)."""
+    return {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+
+
 def run_nightly_build(
-    as_of_date: date | None = None, *, require_new_delivery: bool = True, log_file: Path | None = None
+    as_of_date: date | None = None,
+    *,
+    require_new_delivery: bool = True,
+    log_file: Path | None = None,
+    full_refresh: bool = False,
+    dates: tuple[date, date] | None = None,
 ) -> BuildSummary:
     """Execute the nightly_build job in this process, recorded in the Dagster instance (DAGSTER_HOME)
     when one is configured, so `dagster dev` shows the run. Dagster's own log goes to `log_file`."""
@@ -128,11 +149,14 @@ def run_nightly_build(
     from pipelines.definitions import defs
 
     os.environ.setdefault(COMMAND_VARIABLE, "salesreview build")
-    run_config = nightly_run_config(as_of_date, require_new_delivery)
+    run_config = nightly_run_config(as_of_date, require_new_delivery, full_refresh)
+    tags = partition_range_tags(*dates) if dates else None
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance, _output_to(log_file) if log_file else nullcontext():
         job = defs.resolve_job_def("nightly_build")
-        result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False, tags=tags
+        )
         # the held-back line reads the warehouse just published (a failed build's comes from its check)
         published = Settings.from_env().warehouse_path if result.success else None
         return summarize(instance.all_logs(result.run_id), result.success, published)
@@ -147,7 +171,13 @@ def _interrupt(signum, _frame) -> None:
 
 
 def _build(
-    settings: Settings, as_of_date: date | None, *, require_new_delivery: bool, wait: bool = False
+    settings: Settings,
+    as_of_date: date | None,
+    *,
+    require_new_delivery: bool,
+    wait: bool = False,
+    full_refresh: bool = False,
+    dates: tuple[date, date] | None = None,
 ) -> tuple[int, BuildSummary | None]:
     """A build from the command line: said plainly when another one runs, the log to a file, a summary."""
     running = running_build(settings.release_paths.lock_path)
@@ -162,7 +192,13 @@ def _build(
     log_file = settings.log_dir / f"build-{datetime.now():%Y%m%d-%H%M%S}.log"
     started = time.perf_counter()
     try:
-        summary = run_nightly_build(as_of_date, require_new_delivery=require_new_delivery, log_file=log_file)
+        summary = run_nightly_build(
+            as_of_date,
+            require_new_delivery=require_new_delivery,
+            log_file=log_file,
+            full_refresh=full_refresh,
+            dates=dates,
+        )
     except KeyboardInterrupt:
         stop_children()
         print(
@@ -183,12 +219,28 @@ def _build(
 def _cmd_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     code, summary = _build(
-        settings, args.as_of, require_new_delivery=not (args.rebuild or args.as_of), wait=args.wait
+        settings,
+        args.as_of,
+        require_new_delivery=not (args.rebuild or args.as_of or args.full_refresh),
+        wait=args.wait,
+        full_refresh=args.full_refresh,
     )
     if args.timings and summary is not None:
         Path(args.timings).write_text(
             json.dumps({"success": summary.success, "phases": summary.phases}, indent=1), encoding="utf-8"
         )
+    return code
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    """The deliveries of first..last (new, corrected or already loaded) in one partitioned run; the
+    dates around them are left alone. Like a single-run backfill of the ingest partitions in the UI."""
+    if args.last < args.first:
+        print(f"--to {args.last} is before --from {args.first}", file=sys.stderr)
+        return 2
+    code, _ = _build(
+        Settings.from_env(), None, require_new_delivery=False, wait=args.wait, dates=(args.first, args.last)
+    )
     return code
 
 
@@ -411,7 +463,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--wait", action="store_true", help="if another build is running, wait for it, then build")
     p.add_argument("--timings", help="also write the seconds per phase to this JSON file")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental model from all rows (implies --rebuild)",
+    )
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "backfill",
+        help="(re)load the deliveries of a range of extract dates in one run, then build and publish",
+    )
+    p.add_argument("--from", dest="first", required=True, type=date.fromisoformat, help="first extract date")
+    p.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last extract date")
+    p.add_argument("--wait", action="store_true", help="if another build is running, wait for it, then build")
+    p.set_defaults(func=_cmd_backfill)
 
     p = sub.add_parser(
         "remove-day", help="take a loaded or misdated delivery out again (the archived original stays)"

@@ -17,10 +17,13 @@ def dbt_vars(as_of_date: date | None = None) -> dict:
     return {"as_of_date": as_of_date.isoformat()} if as_of_date else {}
 
 
-def dbt_build_args(as_of_date: date | None = None) -> list[str]:
+def dbt_build_args(as_of_date: date | None = None, full_refresh: bool = False) -> list[str]:
     # Unit tests check the SQL, not the night's data: the test suite runs them
     # (tests/test_attainment_mart.py), not every nightly build (dbt's advice for production builds).
     args = ["build", "--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        # every incremental model rebuilt from all rows (pipelines/lib/incremental.py says when)
+        args.append("--full-refresh")
     variables = dbt_vars(as_of_date)
     if variables:
         args += ["--vars", json.dumps(variables, sort_keys=True)]

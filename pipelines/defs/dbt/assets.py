@@ -10,6 +10,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import ReleaseResource
 from pipelines.lib.dbt_args import dbt_build_args, dbt_environment
+from pipelines.lib.incremental import (
+    ensure_built_files_table,
+    full_refresh_reason,
+    new_files_count,
+    project_checksum,
+    record_dbt_build,
+)
 from pipelines.lib.ingest import first_extract_date, has_initial_delivery
 
 
@@ -31,6 +38,7 @@ class SalesReviewTranslator(DagsterDbtTranslator):
 
 class DbtBuildConfig(dg.Config):
     as_of_date: str | None = None  # YYYY-MM-DD: rebuild from the extracts delivered up to that date
+    full_refresh: bool = False  # rebuild the incremental models from all rows even when not needed
 
 
 @dbt_assets(
@@ -55,7 +63,20 @@ def sales_review_dbt_assets(
                 ),
                 allow_retries=False,
             )
+    checksum = project_checksum(dbt_project.project_dir)
+    with release.connect() as con:
+        ensure_built_files_table(con)
+        reason = "asked for" if config.full_refresh else full_refresh_reason(con, as_of, checksum)
+        new_files = new_files_count(con)
+    context.log.info(
+        f"dbt: full refresh ({reason})"
+        if reason
+        else f"dbt: incremental ({new_files} new file(s) since the last build)"
+    )
     # dbt writes the warehouse of the release being built, not the published one.
     with dbt_environment(release.build_warehouse_path):
-        invocation = dbt.cli(dbt_build_args(as_of), context=context)
+        invocation = dbt.cli(dbt_build_args(as_of, full_refresh=reason is not None), context=context)
     yield from invocation.stream()
+    if invocation.is_successful():
+        with release.connect() as con:
+            record_dbt_build(con, as_of, checksum)

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='activity_id',
+    incremental_strategy='delete+insert'
+) }}
+
 with
 
 source as (

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    unique_key='stage_change_id',
+    incremental_strategy='delete+insert'
+) }}
+
 with
 
 source as (
