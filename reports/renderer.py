@@ -449,22 +449,27 @@ def render_site(
     *,
     reports_dir: Path = REPORTS_DIR,
     langs: Sequence[str] = i18n.LANGS,
+    kinds: Sequence[str] = ("week", "quarter"),
 ) -> list[Path]:
     """Render the packs of one week (default: the latest complete week) and one quarter (default: the
     latest complete quarter) for the company and every region in every language, and the index, into
-    `site_dir`. Returns the files written. Earlier weeks' and quarters' pages stay in the site."""
+    `site_dir`. Returns the files written. Earlier weeks' and quarters' pages stay in the site.
+    `kinds` limits it to the weekly ("week") or the quarterly ("quarter") packs."""
     warehouse_path = Path(warehouse_path).resolve()
     site_dir = Path(site_dir).resolve()
     con = connect_readonly(warehouse_path)
     try:
         as_of, latest_week = as_of_date(con)
-        week_monday = week_start or latest_week
-        if week_monday is None:
-            raise PackDataError(f"{warehouse_path}: no complete week yet (data as of {as_of})")
-        periods = [
-            Period.week(week_monday),
-            latest_complete_quarter(as_of) if quarter_start is None else Period.quarter(quarter_start),
-        ]
+        periods = []
+        if "week" in kinds:
+            week_monday = week_start or latest_week
+            if week_monday is None:
+                raise PackDataError(f"{warehouse_path}: no complete week yet (data as of {as_of})")
+            periods.append(Period.week(week_monday))
+        if "quarter" in kinds:
+            periods.append(
+                latest_complete_quarter(as_of) if quarter_start is None else Period.quarter(quarter_start)
+            )
         audience_list = audiences(con)
     finally:
         con.close()  # the documents open their own read-only connections

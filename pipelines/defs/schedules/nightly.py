@@ -2,12 +2,14 @@
 
 import dagster as dg
 
+from pipelines.defs.reports.partitioned import QUARTERLY_PACKS_KEY, WEEKLY_PACKS_KEY
 from pipelines.lib.run_recovery import reap_dead_runs_if_idle
 from pipelines.lib.settings import Settings
 
 nightly_build = dg.define_asset_job(
     name="nightly_build",
-    selection=dg.AssetSelection.all(),
+    # every asset but the packs by period (their own jobs render a week or a quarter again)
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(WEEKLY_PACKS_KEY, QUARTERLY_PACKS_KEY),
     # DuckDB allows one writing process: run every step in one process, one after another.
     executor_def=dg.in_process_executor,
     description=(
