@@ -104,7 +104,7 @@ def test_dbt_environment_points_dbt_at_the_release_and_restores_the_environment(
     assert "SRW_WAREHOUSE" not in os.environ
 
 
-def test_dbt_tests_are_asset_checks_and_job_and_schedule_exist(dbt_manifest):
+def test_dbt_tests_are_asset_checks_and_job_schedule_and_sensor_exist(dbt_manifest):
     from pipelines.definitions import defs
 
     checks = defs.resolve_asset_graph().asset_check_keys
@@ -114,6 +114,13 @@ def test_dbt_tests_are_asset_checks_and_job_and_schedule_exist(dbt_manifest):
     schedule = defs.resolve_schedule_def("nightly_build_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.job_name == "nightly_build"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    sensors = defs.sensors or []
+    assert [s.name for s in sensors] == ["landing_sensor"]
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    assert sensor.job_name == "nightly_build"
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_phase_seconds_groups_steps_into_phases():
