@@ -244,6 +244,48 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_backfill_packs(args: argparse.Namespace) -> int:
+    """The packs of a range of finished weeks or quarters, rendered again from the published warehouse in
+    one run of the weekly_packs / quarterly_packs job (what a backfill of its partitions in the UI does)."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    job_name, (first, last) = (
+        ("weekly_packs", args.weeks) if args.weeks else ("quarterly_packs", args.quarters)
+    )
+    job = defs.resolve_job_def(job_name)
+    keys = job.partitions_def.get_partition_keys()
+    for day in (first, last):
+        if day.isoformat() not in keys:
+            what = "a Monday of a finished week" if args.weeks else "the first day of a finished quarter"
+            print(f"{day} is not {what} (the latest is {keys[-1] if keys else 'none'})", file=sys.stderr)
+            return 2
+    settings = Settings.from_env()
+    running = running_build(settings.release_paths.lock_path)
+    if running:
+        print(describe_running_build(running), file=sys.stderr)
+        return EXIT_BUILD_RUNNING
+    os.environ.setdefault(COMMAND_VARIABLE, f"salesreview backfill-packs ({job_name})")
+    log_file = settings.log_dir / f"{job_name}-{datetime.now():%Y%m%d-%H%M%S}.log"
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with instance, _output_to(log_file):
+        result = job.execute_in_process(
+            instance=instance, tags=partition_range_tags(first, last), raise_on_error=False
+        )
+        summary = summarize(instance.all_logs(result.run_id), result.success)
+    periods = keys[keys.index(first.isoformat()) : keys.index(last.isoformat()) + 1]
+    if result.success:
+        print(f"{job_name}: rendered and published {len(periods)} period(s): {', '.join(periods)}")
+    else:
+        print(f"{job_name} FAILED: nothing was published", file=sys.stderr)
+        for problem in summary.problems:
+            print(f"- {problem}", file=sys.stderr)
+    print(f"log:       {log_file}")
+    _print_locations(settings)
+    return 0 if result.success else 1
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not any(settings.landing_dir.glob("*/_manifests/*.json")):
@@ -478,6 +520,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="last", required=True, type=date.fromisoformat, help="last extract date")
     p.add_argument("--wait", action="store_true", help="if another build is running, wait for it, then build")
     p.set_defaults(func=_cmd_backfill)
+
+    p = sub.add_parser(
+        "backfill-packs", help="render the packs of a range of finished weeks or quarters again, in one run"
+    )
+    periods = p.add_mutually_exclusive_group(required=True)
+    periods.add_argument("--weeks", nargs=2, type=date.fromisoformat, metavar=("FIRST_MONDAY", "LAST_MONDAY"))
+    periods.add_argument(
+        "--quarters", nargs=2, type=date.fromisoformat, metavar=("FIRST_QUARTER_START", "LAST_QUARTER_START")
+    )
+    p.set_defaults(func=_cmd_backfill_packs)
 
     p = sub.add_parser(
         "remove-day", help="take a loaded or misdated delivery out again (the archived original stays)"

@@ -157,11 +157,15 @@ def check_freshness(
     loaded_this_build: list[str] | None = None,
     require_new_delivery: bool = False,
     removed: set[tuple[str, str]] = frozenset(),
+    up_to: date | None = None,
 ) -> DeliveryCheck:
     """Every expected extract of the system arrived: up to the latest delivery of any system, no gaps,
-    and (with require_new_delivery) something new in this build. One message for the system."""
+    and (with require_new_delivery) something new in this build. One message for the system.
+    `up_to`: a partitioned run's last extract date; later deliveries are for later runs."""
     loaded = _loaded_days(con, system)
     expected_latest = latest_delivery_date(con, contract, landing_dir, today, removed)
+    if up_to is not None and expected_latest is not None and expected_latest > up_to:
+        expected_latest = max(up_to, max(loaded)) if loaded else up_to
     waiting = dates_without_manifest(landing_dir, contract, system)
     waiting_text = (
         "; files without a manifest (export not finished?): "

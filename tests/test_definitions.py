@@ -68,9 +68,33 @@ def test_every_asset_of_the_nightly_build_comes_before_publishing(dbt_manifest):
             if parent not in ancestors and graph.has(parent):
                 ancestors.add(parent)
                 frontier.append(parent)
-    materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    nightly = defs.resolve_job_def("nightly_build").asset_layer.selected_asset_keys
+    materializable = {k for k in nightly if graph.get(k).is_materializable}
     step = {k: defs.get_assets_def(k).node_def.name for k in materializable}
     assert {step[k] for k in materializable} - {step[k] for k in ancestors} == {step[PUBLISH_KEY]}
+
+
+def test_the_packs_by_period_are_their_own_partitioned_jobs_after_the_night():
+    """The weekly and quarterly packs render a finished period from the published warehouse (they come
+    after release/published) in their own jobs; the nightly build does not run them."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pipelines.definitions import defs
+    from pipelines.defs.reports.partitioned import QUARTERLY_PACKS_KEY, WEEKLY_PACKS_KEY
+    from pipelines.defs.resources import PUBLISH_KEY
+
+    graph = defs.resolve_asset_graph()
+    nightly = defs.resolve_job_def("nightly_build").asset_layer.selected_asset_keys
+    monday = datetime(2026, 11, 30, 3, tzinfo=ZoneInfo("Asia/Shanghai"))  # after Sunday's night
+    for key, job, finished in (
+        (WEEKLY_PACKS_KEY, "weekly_packs", ["2026-11-16", "2026-11-23"]),  # weeks start on Monday
+        (QUARTERLY_PACKS_KEY, "quarterly_packs", ["2026-04-01", "2026-07-01"]),  # Q4 has not ended
+    ):
+        assert key not in nightly
+        assert graph.get(key).parent_keys == {PUBLISH_KEY}
+        keys = defs.resolve_job_def(job).partitions_def.get_partition_keys(current_time=monday)
+        assert keys[-2:] == finished
 
 
 def test_the_nightly_run_config_requires_a_new_delivery_unless_it_rebuilds():

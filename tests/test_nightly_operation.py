@@ -131,3 +131,38 @@ def test_backfill_incremental_rerun_and_correction(company, salesreview):
     assert query(full, last_snapshot, [deal]) == [(amount,)]
     differences = compare_warehouses(full, corrected, schemas=("staging",))
     assert len(differences) == 1 and differences[0].startswith("staging.stg_crm__opportunities"), differences
+
+
+def test_a_backfill_of_weekly_packs_renders_finished_weeks_and_refuses_an_unfinished_one(
+    company, salesreview
+):
+    """weekly_packs over two finished weeks: one run, their pages for every audience and language in the
+    published site, listed in its index. A week the warehouse has not finished is refused, nothing
+    published."""
+    from reports.renderer import site_packs
+
+    root, _ = company  # built up to Thursday 2026-11-19: the latest finished week is 2026-W46
+    before = {p["path"] for p in site_packs(root / "site")}
+    assert not any("2026-W45" in p for p in before)
+
+    result = salesreview(["backfill-packs", "--weeks", "2026-11-02", "2026-11-09"], root)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "weekly_packs: rendered and published 2 period(s): 2026-11-02, 2026-11-09" in result.stdout
+    pages = {(p["period"], p["audience"], p["lang"]) for p in site_packs(root / "site")}
+    audiences = {a for period, a, _ in pages if period == "2026-W46"}
+    assert len(audiences) >= 2  # the company and its regions
+    for week in ("2026-W45", "2026-W46"):
+        assert {(week, a, lang) for a in audiences for lang in ("zh-CN", "en")} <= pages
+    assert "weekly/2026-W45/company.en.html" in (root / "site" / "index.html").read_text(encoding="utf-8")
+    run_tags = runs(root)[-1]
+    assert run_tags["dagster/asset_partition_range_start"] == "2026-11-02"
+
+    published = (root / "warehouse.duckdb").resolve()
+    result = salesreview(["backfill-packs", "--weeks", "2026-11-16", "2026-11-16"], root)
+    assert result.returncode == 1
+    assert "not finished in the warehouse (data as of 2026-11-19): 2026-W47" in result.stderr
+    assert (root / "warehouse.duckdb").resolve() == published, "nothing was published"
+
+    result = salesreview(["backfill-packs", "--weeks", "2026-11-03", "2026-11-03"], root)
+    assert result.returncode == 2 and "2026-11-03 is not a Monday of a finished week" in result.stderr

@@ -22,42 +22,78 @@ class BenchmarkResult:
     days: int
     rows: int
     generate_seconds: float
-    build_seconds: float
+    build_seconds: float  # the full night: every day but the last, into a new warehouse
     phases: dict[str, float] = field(default_factory=dict)
     warehouse_mb: float = 0.0
     success: bool = False
+    incremental_seconds: float | None = None  # the next night: the last day delivered
+    incremental_phases: dict[str, float] = field(default_factory=dict)
+    nothing_new_seconds: float | None = None  # the night after: nothing delivered (ends with freshness)
+    nights_ok: bool = False
 
     @property
     def total_seconds(self) -> float:
         return self.generate_seconds + self.build_seconds
 
 
+def _hold_back_last_day(landing: Path, held: Path) -> str:
+    """Move the newest extract date's files and manifests out of the landing folder; returns the date."""
+    last = max(p.stem for p in landing.glob("*/_manifests/*.json"))
+    for path in landing.rglob(f"{last}.*"):
+        target = held / path.relative_to(landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    return last
+
+
+def _deliver(held: Path, landing: Path) -> None:
+    """Deliver the held-back day: its files, then its manifests (as an export does)."""
+    for path in sorted(held.rglob("*.*"), key=lambda p: p.suffix == ".json"):
+        target = landing / path.relative_to(held)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+
+
+def _night(root: Path, env: dict[str, str], name: str) -> tuple[float, int, dict]:
+    timings = root / f"timings-{name}.json"
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "build", "--timings", str(timings)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    measured = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
+    return seconds, result.returncode, measured
+
+
 def run_benchmark(scale: float, days: int, workdir: Path | None = None) -> BenchmarkResult:
+    """Three nights on a company of `days` days: the full build of all but the last day, the next night
+    (the last day delivered: an incremental night), and a night when nothing new came."""
     with tempfile.TemporaryDirectory(prefix="srw-bench-") as tmp:
         root = (workdir or Path(tmp)) / f"scale-{scale:g}"
         started = time.perf_counter()
         rows = sum(generate(root / "landing", scale=scale, days=days).values())
         generate_seconds = time.perf_counter() - started
-        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        _hold_back_last_day(root / "landing", root / "held")
+        # the project's Dagster instance settings, as a real night has them (storage under the workdir)
+        env = dict(os.environ)
         env.update(
             SRW_LANDING_DIR=str(root / "landing"),
             SRW_ARCHIVE_DIR=str(root / "archive"),
             SRW_WAREHOUSE=str(root / "warehouse.duckdb"),
             SRW_SITE_DIR=str(root / "site"),
+            DAGSTER_HOME=str(REPO_ROOT),
+            SRW_DAGSTER_STORAGE=str(root / "dagster"),
+            SRW_DAGSTER_LOGS=str(root / "dagster" / "logs"),
         )
-        timings = root / "timings.json"
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "build", "--timings", str(timings)],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        build_seconds = time.perf_counter() - started
-        measured = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
+        (root / "dagster" / "logs").mkdir(parents=True, exist_ok=True)
+        print(f"scale {scale:g}: full night ({rows:,} rows generated) ...", file=sys.stderr, flush=True)
+        build_seconds, code, measured = _night(root, env, "full")
         warehouse = root / "warehouse.duckdb"
-        return BenchmarkResult(
+        bench = BenchmarkResult(
             scale=scale,
             days=days,
             rows=rows,
@@ -65,22 +101,40 @@ def run_benchmark(scale: float, days: int, workdir: Path | None = None) -> Bench
             build_seconds=build_seconds,
             phases=measured.get("phases", {}),
             warehouse_mb=warehouse.stat().st_size / 2**20 if warehouse.exists() else 0.0,
-            success=result.returncode == 0 and measured.get("success", False),
+            success=code == 0 and measured.get("success", False),
         )
+        if not bench.success:
+            return bench
+        _deliver(root / "held", root / "landing")
+        print(f"scale {scale:g}: one new day ...", file=sys.stderr, flush=True)
+        bench.incremental_seconds, code, measured = _night(root, env, "incremental")
+        bench.incremental_phases = measured.get("phases", {})
+        incremental_ok = code == 0
+        print(f"scale {scale:g}: nothing new ...", file=sys.stderr, flush=True)
+        bench.nothing_new_seconds, code, _ = _night(root, env, "nothing-new")
+        bench.nights_ok = incremental_ok and code == 1  # nothing new is a freshness error, not a rebuild
+        return bench
 
 
 def format_benchmark(results: list[BenchmarkResult]) -> str:
     phase_names = sorted(
         {name for r in results for name in r.phases}, key=lambda n: (n != "ingest", n != "dbt", n)
     )
-    header = f"{'scale':>6}{'days':>6}{'rows':>11}{'generate s':>12}{'build s':>9}"
+    header = f"{'scale':>6}{'days':>6}{'rows':>11}{'generate s':>12}{'full night s':>14}"
     widths = {name: max(10, len(name) + 3) for name in phase_names}
-    header += "".join(f"{name + ' s':>{widths[name]}}" for name in phase_names) + f"{'warehouse MB':>14}  ok"
+    header += "".join(f"{name + ' s':>{widths[name]}}" for name in phase_names)
+    header += f"{'one new day s':>15}{'% of full':>11}{'nothing new s':>15}{'warehouse MB':>14}  ok"
     lines = [header, "-" * len(header)]
     for r in results:
-        line = f"{r.scale:>6g}{r.days:>6}{r.rows:>11,}{r.generate_seconds:>12.1f}{r.build_seconds:>9.1f}"
+        line = f"{r.scale:>6g}{r.days:>6}{r.rows:>11,}{r.generate_seconds:>12.1f}{r.build_seconds:>14.1f}"
         line += "".join(f"{r.phases.get(name, 0.0):>{widths[name]}.1f}" for name in phase_names)
-        lines.append(line + f"{r.warehouse_mb:>14.1f}  {'yes' if r.success else 'NO'}")
+        if r.incremental_seconds is not None:
+            share = r.incremental_seconds / r.build_seconds
+            line += f"{r.incremental_seconds:>15.1f}{share:>11.0%}{r.nothing_new_seconds or 0:>15.1f}"
+        else:
+            line += f"{'-':>15}{'-':>11}{'-':>15}"
+        ok = r.success and r.nights_ok
+        lines.append(line + f"{r.warehouse_mb:>14.1f}  {'yes' if ok else 'NO'}")
     return "\n".join(lines)
 
 

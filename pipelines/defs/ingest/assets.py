@@ -18,6 +18,7 @@ Checks, evaluated in the same step:
 - `completeness` (warning) on each raw table: today's row count against the same-weekday average.
 """
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -231,6 +232,7 @@ def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
         landing_dir = Path(landing.landing_dir)
         today = today_in_china()
         removals = pending_removals(release.paths)
+        dates = extract_date_range(context)
         with release.connect() as con:
             try:
                 report = ingest_system(
@@ -241,7 +243,7 @@ def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
                     Path(landing.archive_dir),
                     today=today,
                     removals=removals,
-                    dates=extract_date_range(context),
+                    dates=dates,
                 )
             except DeliveryRefused as refused:
                 yield from _refused_results(contract, system, refused)
@@ -255,6 +257,7 @@ def build_ingest_asset(contract: Contract, system: str) -> dg.AssetsDefinition:
                 loaded_this_build=report.deliveries_loaded,
                 require_new_delivery=config.require_new_delivery,
                 removed={(r.system, r.extract_date) for r in removals},
+                up_to=date.fromisoformat(dates[1]) if dates else None,
             )
             completeness = {e.name: check_completeness(con, e) for e in entities}
             row_counts = {

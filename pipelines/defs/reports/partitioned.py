@@ -97,7 +97,10 @@ def quarterly_packs(context: dg.AssetExecutionContext, release: ReleaseResource)
 
 
 weekly_packs_job = dg.define_asset_job(
-    "weekly_packs", selection=[WEEKLY_PACKS_KEY], partitions_def=pack_weeks, executor_def=dg.in_process_executor
+    "weekly_packs",
+    selection=[WEEKLY_PACKS_KEY],
+    partitions_def=pack_weeks,
+    executor_def=dg.in_process_executor,
 )
 quarterly_packs_job = dg.define_asset_job(
     "quarterly_packs",
