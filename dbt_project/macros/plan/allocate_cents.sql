@@ -29,8 +29,10 @@
             from (
                 select
                     {{ relation }}.*,
-                    cast({{ whole_cents }} as double) * {{ weight }}
-                    / sum({{ weight }}) over (partition by {{ partition }}) as raw_cents
+                    -- weights in decimal: their sum is exact, while a sum of doubles depends on the
+                    -- order DuckDB's threads add them and can move a cent between parts between builds
+                    cast({{ whole_cents }} as double) * cast({{ weight }} as decimal(38, 10))
+                    / sum(cast({{ weight }} as decimal(38, 10))) over (partition by {{ partition }}) as raw_cents
                 from {{ relation }}
             ) as shares
         ) as floors

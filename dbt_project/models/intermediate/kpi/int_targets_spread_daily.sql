@@ -30,8 +30,12 @@ final as (
         cast(period_day.day_start as date) as target_date,
         rep_targets.period_days,
         rep_targets.target_amount as period_target_amount,
-        -- double, not decimal: rounding happens once, on the weekly sum in the mart
-        cast(rep_targets.target_amount as double) / rep_targets.period_days as target_amount_daily
+        -- decimal with 10 places, rounded once per day: the marts sum days into weeks, months and
+        -- quarters, and a sum of doubles depends on the order DuckDB's threads add them (a target
+        -- of x.xx5 rounded either way between two builds); a decimal sum is exact. Rounding to
+        -- cents happens once, on the period's sum in the mart.
+        cast(cast(rep_targets.target_amount as double) / rep_targets.period_days as decimal(38, 10))
+            as target_amount_daily
     from rep_targets
     cross join lateral generate_series(
         cast(rep_targets.period_start_date as timestamp),

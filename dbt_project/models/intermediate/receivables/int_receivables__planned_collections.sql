@@ -35,9 +35,10 @@ invoice_weeks as (
         invoice_id,
         sum(planned_amount) as planned_amount,
         count(*) as plan_line_count,
-        arg_max(rep_id, updated_at) as rep_id,
-        arg_max(customer_id, updated_at) as customer_id,
-        arg_max(risk_reason, updated_at) as risk_reason
+        -- the latest line; plan_id breaks ties on updated_at, else the line picked may change between builds
+        arg_max(rep_id, (updated_at, plan_id)) filter (where updated_at is not null) as rep_id,
+        arg_max(customer_id, (updated_at, plan_id)) filter (where updated_at is not null) as customer_id,
+        arg_max(risk_reason, (updated_at, plan_id)) filter (where updated_at is not null) as risk_reason
     from plan_lines
     group by week_start_date, invoice_id
 

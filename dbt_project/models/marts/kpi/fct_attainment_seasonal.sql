@@ -47,7 +47,9 @@ rep_period_indexed as (
     select
         rep_period_targets.*,
         year(rep_period_targets.period_start_date) as target_year,
-        seasonal_index.seasonal_index
+        -- decimal: summed over the rep's year below; a sum of doubles depends on the order DuckDB's
+        -- threads add them and moves the rounded cents between builds
+        cast(seasonal_index.seasonal_index as decimal(18, 4)) as seasonal_index
     from rep_period_targets
     inner join seasonal_index
         on
@@ -67,9 +69,10 @@ rep_adjusted as (
         period_start_date,
         rep_id,
         seasonal_index,
-        cast(round(
-            sum(target_amount) over rep_year * seasonal_index / sum(seasonal_index) over rep_year, 2
-        ) as decimal(18, 2)) as adjusted_target_amount,
+        cast(round(cast(
+            sum(target_amount) over rep_year * seasonal_index / sum(seasonal_index) over rep_year
+            as decimal(38, 10)
+        ), 2) as decimal(18, 2)) as adjusted_target_amount,
         cast(round(sum(target_amount) over rep_year, 2) as decimal(18, 2)) as year_target_amount
     from rep_period_indexed
     window rep_year as (partition by period_type, rep_id, target_year)

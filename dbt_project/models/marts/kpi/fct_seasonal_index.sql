@@ -90,7 +90,9 @@ by_month_of_year as (
     select
         months_of_year.month_of_year,
         count(monthly_history.month_start_date) as years_observed,
-        avg(cast(monthly_history.won_amount as double)) as avg_won_amount
+        -- indexes in decimal(38, 10): averages of decimals are exact sums divided once, while an
+        -- average of doubles depends on the order DuckDB's threads add them (the 4th decimal flips)
+        cast(avg(monthly_history.won_amount) as decimal(38, 10)) as avg_won_amount
     from months_of_year
     left join monthly_history
         on months_of_year.month_of_year = monthly_history.month_of_year
@@ -111,7 +113,7 @@ history_check as (
 ),
 
 fallback_mean as (
-    select avg(seasonal_weight) as mean_weight from fallback_weights
+    select avg(cast(seasonal_weight as decimal(38, 10))) as mean_weight from fallback_weights
 ),
 
 month_indexes as (
@@ -122,9 +124,11 @@ month_indexes as (
         by_month_of_year.avg_won_amount,
         case
             when history_check.mean_of_monthly_averages > 0
-                then by_month_of_year.avg_won_amount / history_check.mean_of_monthly_averages
+                then cast(
+                    by_month_of_year.avg_won_amount / history_check.mean_of_monthly_averages as decimal(38, 10)
+                )
         end as history_index,
-        fallback_weights.seasonal_weight / fallback_mean.mean_weight as fallback_index,
+        cast(fallback_weights.seasonal_weight / fallback_mean.mean_weight as decimal(38, 10)) as fallback_index,
         history_check.use_history
     from by_month_of_year
     cross join history_check
@@ -156,9 +160,9 @@ quarter_rows as (
         cast((period_of_year - 1) // 3 + 1 as integer) as period_of_year,
         min(years_observed) as years_observed,
         sum(avg_won_amount) as avg_won_amount,
-        avg(history_index) as history_index,
-        avg(fallback_index) as fallback_index,
-        avg(seasonal_index) as seasonal_index,
+        cast(avg(history_index) as decimal(38, 10)) as history_index,
+        cast(avg(fallback_index) as decimal(38, 10)) as fallback_index,
+        cast(avg(seasonal_index) as decimal(38, 10)) as seasonal_index,
         bool_and(use_history) as use_history
     from month_rows
     group by 2
@@ -181,10 +185,10 @@ final as (
             when 'month' then 'M' || lpad(cast(period_of_year as varchar), 2, '0')
             else 'Q' || period_of_year
         end as period_label,
-        round(seasonal_index, 4) as seasonal_index,
+        cast(round(seasonal_index, 4) as double) as seasonal_index,
         case when use_history then 'history' else 'fallback_seed' end as index_source,
-        round(history_index, 4) as history_index,
-        round(fallback_index, 4) as fallback_index,
+        cast(round(history_index, 4) as double) as history_index,
+        cast(round(fallback_index, 4) as double) as fallback_index,
         cast(years_observed as integer) as years_observed,
         cast(round(avg_won_amount, 2) as decimal(18, 2)) as avg_won_amount,
         (select first_month from history_bounds) as history_first_month_date,

@@ -40,7 +40,9 @@ horizon as (
 ),
 
 month_index as (
-    select period_of_year as month_of_year, seasonal_index
+    -- decimal: the indexes are summed into quarter weights and split into cents below; a sum of
+    -- doubles depends on the order DuckDB's threads add them, a decimal sum is exact
+    select period_of_year as month_of_year, cast(seasonal_index as decimal(18, 4)) as seasonal_index
     from seasonal_index
     where period_type = 'month'
 ),
@@ -77,7 +79,10 @@ monthly_level as (
     -- de-seasonalised monthly won amount, averaged; 0 without history
     select
         coalesce(avg(
-            cast(coalesce(won_by_month.won_amount, 0) as double) / nullif(month_index.seasonal_index, 0)
+            cast(
+                cast(coalesce(won_by_month.won_amount, 0) as double) / nullif(month_index.seasonal_index, 0)
+                as decimal(38, 10)
+            )
         ), 0) as monthly_level_amount,
         count(*) as history_months_used
     from history_months
@@ -183,8 +188,11 @@ next_week as (
     select
         min(next_week_days.plan_date) as week_start_date,
         cast(round(sum(
-            cast(months.allocated_cents as double)
-            / datediff('day', months.month_start_date, cast(months.month_start_date + interval 1 month as date))
+            cast(
+                cast(months.allocated_cents as double)
+                / datediff('day', months.month_start_date, cast(months.month_start_date + interval 1 month as date))
+                as decimal(38, 10)
+            )
         )) as bigint) as week_cents
     from next_week_days
     inner join months

@@ -164,13 +164,20 @@ rep_shares as (
         rep_inputs.*,
         case
             when rep_inputs.is_quota_rep and rep_totals.history_total > 0
-                then cast(rep_inputs.history_won_amount as double) / cast(rep_totals.history_total as double)
+                -- shares in decimal(38, 10): they are summed per team, region and company below,
+                -- and a sum of doubles depends on the order DuckDB's threads add them
+                then cast(
+                    cast(rep_inputs.history_won_amount as double) / cast(rep_totals.history_total as double)
+                    as decimal(38, 10)
+                )
             else 0
         end as history_share,
         case
             when rep_inputs.is_quota_rep and rep_totals.pipeline_total > 0
-                then cast(rep_inputs.weighted_pipeline_amount as double)
-                / cast(rep_totals.pipeline_total as double)
+                then cast(
+                    cast(rep_inputs.weighted_pipeline_amount as double) / cast(rep_totals.pipeline_total as double)
+                    as decimal(38, 10)
+                )
             else 0
         end as pipeline_share,
         case when rep_totals.history_total > 0 then {{ var('plan_rep_weight_history') }} else 0 end
@@ -286,10 +293,10 @@ final as (
             else cast(all_levels.plan_cents as double) / horizons.whole_cents
         end as plan_share,
         cast(all_levels.history_won_amount as decimal(18, 2)) as history_won_amount,
-        round(all_levels.history_share, 6) as history_share,
+        cast(round(all_levels.history_share, 6) as double) as history_share,
         cast(all_levels.weighted_pipeline_amount as decimal(18, 2)) as weighted_pipeline_amount,
         cast(all_levels.open_deal_count as integer) as open_deal_count,
-        round(all_levels.pipeline_share, 6) as pipeline_share,
+        cast(round(all_levels.pipeline_share, 6) as double) as pipeline_share,
         case
             when all_levels.plan_cents = 0 then null
             else cast(all_levels.weighted_pipeline_amount as double) / (all_levels.plan_cents / 100)

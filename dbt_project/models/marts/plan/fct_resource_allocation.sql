@@ -57,7 +57,9 @@ capacity as (
     select
         activities_weekly.rep_id,
         count(*) as capacity_week_count,
-        avg(activities_weekly.visit_count) as visits_per_week
+        -- decimal, like the shares below: planned visits = capacity x share is rounded in decimal,
+        -- so 4.25 x 0.3 is 1.275 and rounds to 1.28 in every build (as doubles it is 1.27499...)
+        cast(avg(activities_weekly.visit_count) as decimal(38, 10)) as visits_per_week
     from activities_weekly
     cross join plan_window
     where
@@ -118,8 +120,10 @@ shared as (
         *,
         case
             when customer_count > 0
-                then configured_share / sum(case when customer_count > 0 then configured_share end) over (
-                    partition by rep_id
+                then cast(
+                    configured_share / sum(case when customer_count > 0 then configured_share end) over (
+                        partition by rep_id
+                    ) as decimal(38, 10)
                 )
             else 0
         end as effective_share
@@ -147,8 +151,10 @@ final as (
         cast(round(shared.capacity_visits_per_week * shared.effective_share, 2) as double) as planned_visits,
         cast(shared.customer_count as integer) as customer_count,
         cast(
-            round(shared.capacity_visits_per_week * shared.effective_share / nullif(shared.customer_count, 0), 3)
-            as double
+            round(cast(
+                shared.capacity_visits_per_week * shared.effective_share / nullif(shared.customer_count, 0)
+                as decimal(38, 10)
+            ), 3) as double
         ) as planned_visits_per_customer,
         cast(shared.window_sales_amount as decimal(18, 2)) as window_sales_amount,
         coalesce(shared.customer_ids, cast([] as varchar [])) as customer_ids,

@@ -90,8 +90,9 @@ counted as (
         count(*) filter (where verdict = 'confirmed') as confirmed_count,
         count(*) filter (where is_fake) as fake_count,
         count(*) filter (where verdict = 'unverifiable') as unverifiable_count,
-        sum(1.0 / inclusion_probability) filter (where is_verified) as weighted_verified,
-        sum(1.0 / inclusion_probability) filter (where is_fake) as weighted_fake
+        -- weights summed in decimal: a sum of doubles depends on the order DuckDB's threads add them
+        sum(cast(1.0 / inclusion_probability as decimal(38, 10))) filter (where is_verified) as weighted_verified,
+        sum(cast(1.0 / inclusion_probability as decimal(38, 10))) filter (where is_fake) as weighted_fake
     from units
     group by period_type, period_start_date, level, unit_id
 
