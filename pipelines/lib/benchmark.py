@@ -3,8 +3,10 @@ report seconds per phase, rows and warehouse size. Speed is measured here, not i
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -13,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.generator import generate
-from pipelines.lib.settings import REPO_ROOT
+from pipelines.lib.progress import Progress
+from pipelines.lib.settings import REPO_ROOT, dagster_env
+
+# a phase line of the build's progress (pipelines/lib/progress.py)
+BUILD_PHASE_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<phase>\w+)\b.* done in (?P<seconds>[\d.]+) s$")
 
 
 @dataclass
@@ -32,29 +38,54 @@ class BenchmarkResult:
         return self.generate_seconds + self.build_seconds
 
 
-def run_benchmark(scale: float, days: int, workdir: Path | None = None) -> BenchmarkResult:
+def run_benchmark(
+    scale: float, days: int, workdir: Path | None = None, progress: Progress | None = None
+) -> BenchmarkResult:
+    """Generate the company at `scale`, then build it in a fresh process with its own Dagster run
+    storage (the project's dagster.yaml, history under the benchmark's folder). `progress` gets a line
+    for the generation and one for the build, with each phase's seconds as the build says them."""
+    from pipelines.cli import generate_progress
+
+    progress = progress or Progress(stream=io.StringIO())  # nobody watching
     with tempfile.TemporaryDirectory(prefix="srw-bench-") as tmp:
         root = (workdir or Path(tmp)) / f"scale-{scale:g}"
         started = time.perf_counter()
-        rows = sum(generate(root / "landing", scale=scale, days=days).values())
+        say = generate_progress(progress)
+        rows = sum(
+            generate(
+                root / "landing",
+                scale=scale,
+                days=days,
+                progress=lambda stage, item=None: say(f"scale {scale:g}: {stage}", item),
+            ).values()
+        )
+        progress.end()
         generate_seconds = time.perf_counter() - started
-        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        env = dict(os.environ)
         env.update(
             SRW_LANDING_DIR=str(root / "landing"),
             SRW_ARCHIVE_DIR=str(root / "archive"),
             SRW_WAREHOUSE=str(root / "warehouse.duckdb"),
             SRW_SITE_DIR=str(root / "site"),
+            **dagster_env(root / "dagster"),
         )
         timings = root / "timings.json"
         started = time.perf_counter()
-        result = subprocess.run(
+        progress.start(f"scale {scale:g}: build")
+        with subprocess.Popen(
             [sys.executable, "-m", "pipelines.cli", "build", "--timings", str(timings)],
             cwd=REPO_ROOT,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-        )
+        ) as child:
+            for line in child.stdout:  # the build's phase lines: '02:00:14 ingest … done in 12.3 s'
+                phase = BUILD_PHASE_LINE.match(line)
+                if phase:
+                    progress.note(f"{phase['phase']} {phase['seconds']} s")
         build_seconds = time.perf_counter() - started
+        progress.end("done" if child.returncode == 0 else f"FAILED (exit {child.returncode})")
         measured = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
         warehouse = root / "warehouse.duckdb"
         return BenchmarkResult(
@@ -65,7 +96,7 @@ def run_benchmark(scale: float, days: int, workdir: Path | None = None) -> Bench
             build_seconds=build_seconds,
             phases=measured.get("phases", {}),
             warehouse_mb=warehouse.stat().st_size / 2**20 if warehouse.exists() else 0.0,
-            success=result.returncode == 0 and measured.get("success", False),
+            success=child.returncode == 0 and measured.get("success", False),
         )
 
 
