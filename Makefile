@@ -16,6 +16,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 .PHONY: install run test dev build generate lint clean
 
 $(BIN)/.installed: pyproject.toml
+	@echo "installing dependencies into $(VENV) (about 2 minutes the first time) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -39,7 +40,7 @@ test: install
 dev: install  ## the Dagster UI with the asset graph, checks, runs and the nightly schedule
 	@mkdir -p build/dagster/logs
 	$(BIN)/salesreview prepare
-	$(BIN)/dagster dev -m pipelines.definitions
+	$(BIN)/dagster dev -w workspace.yaml
 
 lint: install
 	$(BIN)/ruff check pipelines quality reports tests

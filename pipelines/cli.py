@@ -13,6 +13,7 @@ salesreview deliver --profile NAME [--date D] [--initial] FILES  a CRM/ERP's own
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import signal
@@ -25,16 +26,31 @@ from pathlib import Path
 from pipelines.defs.resources import COMMAND_VARIABLE
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
 from pipelines.lib.child_processes import stop_children
+from pipelines.lib.progress import BuildProgress, Progress, dbt_node_count
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
-from pipelines.lib.settings import REPO_ROOT, Settings
+from pipelines.lib.settings import REPO_ROOT, Settings, use_project_dagster_instance
 
 DEFAULT_END_DATE = date(2026, 11, 22)
+
+
+def generate_progress(progress: Progress):
+    """The generator's progress callback: a line per stage, the entities written on it."""
+
+    def say(stage: str, item: str | None = None) -> None:
+        if progress.label != stage:
+            progress.start(stage)
+        if item:
+            progress.note(item)
+
+    return say
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.generator import generate
 
     started = time.perf_counter()
+    progress = Progress()
+    say = generate_progress(progress)
     if args.shape:  # a real export's files: generate the contract-shaped landing aside, then convert it
         if args.labels:
             print("--labels writes a landing folder's defect labels: not with --shape", file=sys.stderr)
@@ -44,8 +60,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         from pipelines.generator.shapes import write_shape
 
         with tempfile.TemporaryDirectory(prefix="salesreview-shape-") as landing:
-            generate(Path(landing), scale=args.scale, seed=args.seed, end_date=args.end_date, days=args.days)
+            generate(
+                Path(landing),
+                scale=args.scale,
+                seed=args.seed,
+                end_date=args.end_date,
+                days=args.days,
+                progress=say,
+            )
+            progress.start(f"writing the {args.shape} export")
             files = write_shape(args.shape, Path(landing), Path(args.out))
+            progress.end()
         print(f"wrote the sample company as a {args.shape} export in {time.perf_counter() - started:.1f} s:")
         for path in files:
             print(f"  {path}")
@@ -57,7 +82,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         end_date=args.end_date,
         days=args.days,
         labels_path=Path(args.labels) if args.labels else None,
+        progress=say,
     )
+    progress.end()
     print(f"generated {sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s into {args.out}")
     if args.labels:
         print(f"labelled defects written to {args.labels}")
@@ -107,16 +134,17 @@ def nightly_run_config(
 
 @contextmanager
 def _output_to(log_file: Path):
-    """Send everything written to stdout and stderr (Dagster's log, dbt, warnings) to the log file."""
+    """Send everything written to stdout and stderr (Dagster's log, dbt, warnings) to the log file;
+    yields a stream to the console as it was, for the build's progress lines."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with open(log_file, "ab") as log:
+    with open(log_file, "ab") as log, os.fdopen(os.dup(saved[0]), "w", encoding="utf-8") as console:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            yield
+            yield console
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -141,22 +169,38 @@ def run_nightly_build(
     log_file: Path | None = None,
     full_refresh: bool = False,
     dates: tuple[date, date] | None = None,
+    progress: bool = True,
 ) -> BuildSummary:
-    """Execute the nightly_build job in this process, recorded in the Dagster instance (DAGSTER_HOME)
-    when one is configured, so `dagster dev` shows the run. Dagster's own log goes to `log_file`."""
+    """Execute the nightly_build job in this process, recorded in the project's Dagster instance
+    (DAGSTER_HOME, else the project's own: pipelines.lib.settings.use_project_dagster_instance), so
+    `dagster dev` shows the run. Dagster's own log goes to `log_file`; the console gets a line per
+    phase (and dbt's nodes done) while it runs."""
+    import uuid
+
     import dagster as dg
 
+    phases = Progress(sys.stdout if progress else io.StringIO())
+    phases.start("start-up")  # loading the definitions takes a while: said, so nobody waits in silence
     from pipelines.definitions import defs
+    from pipelines.defs.dbt.project import dbt_project
 
     os.environ.setdefault(COMMAND_VARIABLE, "salesreview build")
+    use_project_dagster_instance()
     run_config = nightly_run_config(as_of_date, require_new_delivery, full_refresh)
     tags = partition_range_tags(*dates) if dates else None
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with instance, _output_to(log_file) if log_file else nullcontext():
+    run_id = str(uuid.uuid4())
+    instance = dg.DagsterInstance.get()
+    with instance, _output_to(log_file) if log_file else nullcontext(sys.stdout) as console:
+        if progress:
+            phases.stream = console
+        instance.add_event_listener(run_id, BuildProgress(phases, dbt_node_count(dbt_project.manifest_path)))
         job = defs.resolve_job_def("nightly_build")
-        result = job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False, tags=tags
-        )
+        try:
+            result = job.execute_in_process(
+                instance=instance, run_config=run_config, raise_on_error=False, run_id=run_id, tags=tags
+            )
+        finally:
+            phases.end("stopped")  # a phase still open: the run ended without saying so
         # the held-back line reads the warehouse just published (a failed build's comes from its check)
         published = Settings.from_env().warehouse_path if result.success else None
         return summarize(instance.all_logs(result.run_id), result.success, published)
@@ -268,7 +312,8 @@ def _cmd_backfill_packs(args: argparse.Namespace) -> int:
         return EXIT_BUILD_RUNNING
     os.environ.setdefault(COMMAND_VARIABLE, f"salesreview backfill-packs ({job_name})")
     log_file = settings.log_dir / f"{job_name}-{datetime.now():%Y%m%d-%H%M%S}.log"
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    use_project_dagster_instance()
+    instance = dg.DagsterInstance.get()
     with instance, _output_to(log_file):
         result = job.execute_in_process(
             instance=instance, tags=partition_range_tags(first, last), raise_on_error=False
@@ -351,18 +396,19 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     )
 
     workdir = Path(args.workdir) if args.workdir else None
+    progress = Progress()
     if args.ingest_rows:
         measured = []
         for rows in args.ingest_rows:
+            progress.start(f"ingest of {rows:,} rows")
             result = run_ingest_benchmark(rows, workdir)
-            print(f"{rows:,} rows: done in {result.seconds:.0f} s", flush=True)
+            progress.end(f"peak {result.peak_rss_mb:,.0f} MB, done" if result.success else "FAILED")
             measured.append(result)
         print(format_ingest_benchmark(measured))
         return 0 if all(r.success for r in measured) else 1
     results = []
     for scale in args.scales:
-        result = run_benchmark(scale, args.days, workdir)
-        print(f"scale {scale}: done in {result.total_seconds:.0f} s", flush=True)
+        result = run_benchmark(scale, args.days, workdir, progress=progress)
         results.append(result)
     print(format_benchmark(results))
     return 0 if all(r.success for r in results) else 1

@@ -19,7 +19,7 @@ import duckdb
 
 from pipelines.generator import DEFAULT_END_DATE, generate
 from pipelines.generator.defects import Label, read_labels
-from pipelines.lib.settings import REPO_ROOT
+from pipelines.lib.settings import REPO_ROOT, dagster_env
 
 RECALL_GOAL = 0.95
 PRECISION_GOAL = 0.90
@@ -104,12 +104,13 @@ def build_with_defects(
     generate(
         workdir / "landing", scale=scale, seed=seed, end_date=end_date, days=days, labels_path=labels_path
     )
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env = dict(os.environ)
     env.update(
         SRW_LANDING_DIR=str(workdir / "landing"),
         SRW_ARCHIVE_DIR=str(workdir / "archive"),
         SRW_WAREHOUSE=str(workdir / "warehouse.duckdb"),
         SRW_SITE_DIR=str(workdir / "site"),
+        **dagster_env(workdir / "dagster"),  # its own run history, not the project's
     )
     result = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "build"],

@@ -90,3 +90,200 @@ def test_an_interrupt_is_not_an_error():
     assert format_summary(summary, 3.0).startswith(
         "nightly build interrupted in sales_review_dbt_assets after 3.0 s: nothing was published"
     )
+
+
+# --------------------------------------------------------------------------- what the night did
+
+
+def _key(name: str):
+    return NS(to_user_string=lambda: name)
+
+
+def _materialized(asset: str, step: str, **metadata):
+    data = NS(
+        materialization=NS(asset_key=_key(asset), metadata={k: NS(value=v) for k, v in metadata.items()})
+    )
+    return _entry("ASSET_MATERIALIZATION", step, data)
+
+
+def _dbt_test(asset: str, name: str, failed_rows: int, severity: str = "WARN"):
+    evaluation = NS(
+        passed=False,
+        severity=NS(value=severity),
+        description=None,
+        asset_key=_key(asset),
+        check_name=name,
+        metadata={"dagster_dbt/failed_row_count": NS(value=failed_rows), "status": NS(value="warn")},
+    )
+    return _entry("ASSET_CHECK_EVALUATION", "sales_review_dbt_assets", evaluation)
+
+
+def _ingest_check(asset: str, name: str, description: str, **metadata):
+    evaluation = NS(
+        passed=False,
+        severity=NS(value="WARN"),
+        description=description,
+        asset_key=_key(asset),
+        check_name=name,
+        metadata={k: NS(value=v) for k, v in metadata.items()},
+    )
+    return _entry("ASSET_CHECK_EVALUATION", "raw_crm", evaluation)
+
+
+def _success(step: str, seconds: float):
+    return _entry("STEP_SUCCESS", step, NS(duration_ms=seconds * 1000))
+
+
+def _night(site_index: str = "/srv/site/index.html") -> list:
+    rules = {"won_without_order": 5, "zombie_opportunity": 30, "unknown_rep": 29, "late_logging": 25}
+    return [
+        _materialized(
+            "raw_meta/crm_deliveries",
+            "raw_crm",
+            deliveries_loaded=1,
+            first_loaded="2026-11-23",
+            last_loaded="2026-11-23",
+            rows_quarantined=3,
+        ),
+        _materialized("raw_crm/reps", "raw_crm", rows_loaded=12, rows_quarantined=0),
+        _materialized("raw_crm/opportunities", "raw_crm", rows_loaded=40, rows_quarantined=2),
+        _materialized("raw_crm/activities", "raw_crm", rows_loaded=0, rows_quarantined=0),
+        _materialized("raw_crm/leads", "raw_crm", rows_loaded=7, rows_quarantined=1),
+        _ingest_check(
+            "raw_crm/opportunities",
+            "quarantine",
+            "crm/opportunities/2026-11-23.csv: 2 row(s) set aside",
+            rows_quarantined=2,
+        ),
+        _ingest_check(
+            "raw_crm/leads", "quarantine", "crm/leads/2026-11-23.csv: 1 row(s)", rows_quarantined=1
+        ),
+        _ingest_check(
+            "raw_crm/activities", "completeness", "crm.activities: 0 row(s) on 2026-11-23 (usual 40)"
+        ),
+        _materialized(
+            "raw_meta/erp_deliveries",
+            "raw_erp",
+            deliveries_loaded=2,
+            first_loaded="2026-11-22",
+            last_loaded="2026-11-23",
+            rows_quarantined=0,
+        ),
+        _materialized("raw_erp/invoices", "raw_erp", rows_loaded=4, rows_quarantined=0),
+        _materialized("raw_manual/verification_verdicts", "raw_manual__verification_verdicts", rows_loaded=0),
+        *[
+            _dbt_test("quality/quarantine", f"no_quarantined_records_quarantine_{rule}", n)
+            for rule, n in rules.items()
+        ],
+        _dbt_test(
+            "staging/stg_crm__opportunities",
+            "relationships_stg_crm__opportunities_owner_rep_id__rep_id__ref_stg_crm__reps_",
+            29,
+        ),
+        _dbt_test(
+            "staging/stg_erp__payments", "relationships_stg_erp__payments_invoice_id__invoice_id__ref_x_", 13
+        ),
+        _dbt_test("quality/quarantine", "no_quarantined_records_quarantine_unknown_rep", 29),  # said twice
+        _success("raw_crm", 8.25),
+        _success("raw_erp", 4.0),
+        _success("sales_review_dbt_assets", 85.5),
+        _materialized(
+            "reports/packs",
+            "reports__packs",
+            site_index=site_index,
+            pack_pages=8,
+            latest=["2026-Q3", "2026-W47"],
+        ),
+        _success("reports__packs", 11.3),
+        _materialized(
+            "release/published",
+            "release__published",
+            release="20261124T020000Z-abc",
+            as_of_date="2026-11-23",
+            warehouse="/srv/releases/building/warehouse.duckdb",
+        ),
+        _success("release__published", 0.2),
+    ]
+
+
+def test_a_night_says_what_it_loaded_what_warned_by_kind_and_where_the_packs_are(tmp_path):
+    site = tmp_path / "site"
+    for page in ("weekly/2026-W47/company.en.html", "weekly/2026-W47/company.zh-CN.html"):
+        (site / page).parent.mkdir(parents=True, exist_ok=True)
+        (site / page).write_text("<html>", encoding="utf-8")
+    summary = summarize(_night(str(site / "index.html")), success=True)
+    text = format_summary(summary, 120.0)
+    lines = text.splitlines()
+    assert lines[0] == (
+        "nightly build succeeded in 120.0 s (ingest 12.2 s, dbt 85.5 s, packs 11.3 s, publish 0.2 s); "
+        "published release 20261124T020000Z-abc (data as of 2026-11-23)"
+    )
+    assert lines[1:] == [
+        "delivered: crm 1 delivery (2026-11-23), erp 2 deliveries (2026-11-22 … 2026-11-23)",
+        "rows:      crm   reps 12, opportunities 40, leads 7",
+        "           erp   invoices 4",
+        "set aside: 3 rows at ingest (raw_meta.rejected_rows): crm.opportunities 2, crm.leads 1",
+        "9 warning(s), by check (details: the log, or `make dev`):",
+        "  data-quality rules  4 rules, 89 records: zombie_opportunity 30, unknown_rep 29, late_logging 25, "
+        "+1 more",
+        "  quarantine          2 tables, 3 rows: crm.opportunities 2, crm.leads 1",
+        "  relationships       2 tests, 42 rows: stg_crm__opportunities 29, stg_erp__payments 13",
+        "  completeness        crm.activities: 0 row(s) on 2026-11-23 (usual 40)",
+        f"packs:     2026-W47 {site / 'weekly/2026-W47/company.zh-CN.html'}",
+        f"           2026-Q3  {site / 'quarterly/2026-Q3/company.zh-CN.html'}",
+    ]
+    assert len(lines) <= 25
+
+
+def test_a_rebuild_with_nothing_new_says_so_per_system():
+    entries = [
+        _materialized(
+            "raw_meta/crm_deliveries", "raw_crm", deliveries_loaded=0, first_loaded="none", last_loaded="none"
+        ),
+        _materialized("raw_crm/reps", "raw_crm", rows_loaded=0, rows_quarantined=0),
+        _materialized(
+            "raw_meta/erp_deliveries", "raw_erp", deliveries_loaded=0, first_loaded="none", last_loaded="none"
+        ),
+        _materialized("raw_manual/verification_verdicts", "raw_manual__verification_verdicts", rows_loaded=6),
+    ]
+    text = format_summary(summarize(entries, success=True), 10.0)
+    assert text.splitlines()[1:] == [
+        "delivered: crm nothing new, erp nothing new, manual files",
+        "rows:      manual verification_verdicts 6",
+    ]
+
+
+def test_failed_dbt_tests_are_one_problem_grouped_by_test_and_the_night_follows():
+    entries = [
+        _materialized(
+            "raw_meta/crm_deliveries",
+            "raw_crm",
+            deliveries_loaded=1,
+            first_loaded="2026-11-23",
+            last_loaded="2026-11-23",
+        ),
+        _materialized("raw_crm/opportunities", "raw_crm", rows_loaded=40, rows_quarantined=0),
+        _dbt_test("staging/stg_crm__reps", "not_null_stg_crm__reps_rep_id", 2, severity="ERROR"),
+        _dbt_test("staging/stg_crm__deals", "not_null_stg_crm__deals_deal_id", 5, severity="ERROR"),
+        _dbt_test("staging/stg_crm__deals", "unique_stg_crm__deals_deal_id", 1, severity="ERROR"),
+        _dbt_test("kpi/fct_x", "assert_fct_x_reconciles", 3, severity="ERROR"),
+        _failure(
+            "sales_review_dbt_assets",
+            "Errors parsed from dbt logs:\nFailure in test not_null_stg_crm__reps_rep_id",
+        ),
+        _entry("STEP_SKIPPED", "release__published"),
+    ]
+    summary = summarize(entries, success=False)
+    assert summary.problems[0] == (
+        "dbt tests failed:\n"
+        "  not_null            2 tests, 7 rows: stg_crm__deals 5, stg_crm__reps 2\n"
+        "  dbt singular tests  1 test, 3 rows: assert_fct_x_reconciles 3\n"
+        "  unique              1 test, 1 row: stg_crm__deals 1"
+    )
+    assert summary.problems[1].startswith("dbt build failed:\nFailure in test not_null_stg_crm__reps_rep_id")
+    lines = format_summary(summary, 50.0).splitlines()
+    assert lines[1] == "2 problem(s):"
+    assert lines[-2:] == [
+        "delivered: crm 1 delivery (2026-11-23)",
+        "rows:      crm   opportunities 40",
+    ]

@@ -65,7 +65,7 @@ class ReleaseResource(dg.ConfigurableResource):
         if (
             log
             and run is not None
-            and run.asset_selection is not None
+            and run.asset_selection  # empty: the whole job (execute_in_process records it so)
             and PUBLISH_KEY not in run.asset_selection
         ):
             log.warning(

@@ -8,6 +8,7 @@ deliveries with manifests (deliveries.write_deliveries). Same arguments -> byte-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -28,18 +29,26 @@ def generate(
     days: int = 730,
     labels_path: Path | None = None,
     defect_classes: list[str] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> dict[str, int]:
     """Write deliveries for every day in [end_date - days + 1, end_date] into out_dir.
 
     With `labels_path`, labelled defects (quality/DEFECTS.md: every class, or `defect_classes`) and their
     look-alike legitimate cases are injected, and the labels are written to that CSV file (outside the
     landing folder: they are the answer key, not an extract).
+    `progress(stage[, item])` is told each stage (simulating, injecting defects, writing deliveries)
+    and, while writing, each entity done.
     Returns the number of data rows per entity, summed over all daily files."""
+    say = progress or (lambda *_: None)
     timeline = make_timeline(end_date, days)
+    say("simulating the company")
     tables = simulate(seed, scale, timeline)
     if labels_path is not None:
+        say("injecting labelled defects")
         write_labels(Path(labels_path), inject_defects(tables, seed, timeline, defect_classes))
-    return write_deliveries(Path(out_dir), tables, load_contract(), timeline.start, timeline.end)
+    return write_deliveries(
+        Path(out_dir), tables, load_contract(), timeline.start, timeline.end, progress=progress
+    )
 
 
 __all__ = ["DEFAULT_END_DATE", "generate", "make_timeline", "simulate"]

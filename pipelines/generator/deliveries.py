@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -73,10 +74,19 @@ def snapshot_as_of(entity: Entity, rows: list[dict], day: date) -> list[dict]:
     return [current[k] for k in sorted(current)]
 
 
+WRITING = "writing deliveries"  # the stage write_deliveries tells its progress under
+
+
 def write_deliveries(
-    out_dir: Path, tables: dict[str, list[dict]], contract: Contract, start: date, end: date
+    out_dir: Path,
+    tables: dict[str, list[dict]],
+    contract: Contract,
+    start: date,
+    end: date,
+    progress: Callable[..., None] | None = None,
 ) -> dict[str, int]:
     """Write every entity's file for every day in [start, end], then each delivery's manifest.
+    `progress("writing deliveries", item)` is called with each entity written, then 'manifests'.
 
     Returns the number of data rows per entity, summed over all files."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -110,6 +120,10 @@ def write_deliveries(
                 )
                 total += len(day_rows)
         counts[entity.name] = total
+        if progress:
+            progress(WRITING, entity.name)
+    if progress:
+        progress(WRITING, "manifests")
     for day in days:  # manifests last: a delivery is complete only once its manifest exists
         for system in contract.systems:
             write_manifest(out_dir, contract, system, day.isoformat())

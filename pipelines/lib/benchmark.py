@@ -1,10 +1,14 @@
-"""The benchmark: generate a company at a scale, run the real nightly build on it in a fresh process, and
-report seconds per phase, rows and warehouse size. Speed is measured here, not in timed tests."""
+"""The benchmark: generate a company at a scale, then run three real nights on it in fresh processes with
+the project's Dagster instance settings: the full build of every day but the last, the next night (the
+last day delivered: an incremental night) and a night when nothing new came. Reports seconds per night and
+per phase, rows and warehouse size. Speed is measured here, not in timed tests."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -13,7 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.generator import generate
-from pipelines.lib.settings import REPO_ROOT
+from pipelines.lib.progress import Progress
+from pipelines.lib.settings import REPO_ROOT, dagster_env
+
+# a phase line of the build's progress (pipelines/lib/progress.py)
+BUILD_PHASE_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<phase>\w+)\b.* done in (?P<seconds>[\d.]+) s$")
 
 
 @dataclass
@@ -54,44 +62,62 @@ def _deliver(held: Path, landing: Path) -> None:
         path.rename(target)
 
 
-def _night(root: Path, env: dict[str, str], name: str) -> tuple[float, int, dict]:
+def _night(root: Path, env: dict[str, str], name: str, progress: Progress) -> tuple[float, int, dict]:
+    """One `salesreview build` in a fresh process: wall seconds, exit code, its phases."""
     timings = root / f"timings-{name}.json"
     started = time.perf_counter()
-    result = subprocess.run(
+    progress.start(f"scale {root.name.removeprefix('scale-')}: {name} night")
+    with subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "build", "--timings", str(timings)],
         cwd=REPO_ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-    )
+    ) as child:
+        for line in child.stdout:  # the build's phase lines: '02:00:14 ingest … done in 12.3 s'
+            phase = BUILD_PHASE_LINE.match(line)
+            if phase:
+                progress.note(f"{phase['phase']} {phase['seconds']} s")
     seconds = time.perf_counter() - started
+    progress.end(f"{seconds:.1f} s" + ("" if child.returncode == 0 else f" (exit {child.returncode})"))
     measured = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
-    return seconds, result.returncode, measured
+    return seconds, child.returncode, measured
 
 
-def run_benchmark(scale: float, days: int, workdir: Path | None = None) -> BenchmarkResult:
-    """Three nights on a company of `days` days: the full build of all but the last day, the next night
-    (the last day delivered: an incremental night), and a night when nothing new came."""
+def run_benchmark(
+    scale: float, days: int, workdir: Path | None = None, progress: Progress | None = None
+) -> BenchmarkResult:
+    """Three nights on a company of `days` days at `scale` (see the module docstring), each in a fresh
+    process with the project's dagster.yaml (run history under the benchmark's folder). `progress` gets
+    a line for the generation and one per night, with each phase's seconds as the build says them."""
+    from pipelines.cli import generate_progress
+
+    progress = progress or Progress(stream=io.StringIO())  # nobody watching
     with tempfile.TemporaryDirectory(prefix="srw-bench-") as tmp:
         root = (workdir or Path(tmp)) / f"scale-{scale:g}"
         started = time.perf_counter()
-        rows = sum(generate(root / "landing", scale=scale, days=days).values())
+        say = generate_progress(progress)
+        rows = sum(
+            generate(
+                root / "landing",
+                scale=scale,
+                days=days,
+                progress=lambda stage, item=None: say(f"scale {scale:g}: {stage}", item),
+            ).values()
+        )
+        progress.end()
         generate_seconds = time.perf_counter() - started
         _hold_back_last_day(root / "landing", root / "held")
-        # the project's Dagster instance settings, as a real night has them (storage under the workdir)
         env = dict(os.environ)
         env.update(
             SRW_LANDING_DIR=str(root / "landing"),
             SRW_ARCHIVE_DIR=str(root / "archive"),
             SRW_WAREHOUSE=str(root / "warehouse.duckdb"),
             SRW_SITE_DIR=str(root / "site"),
-            DAGSTER_HOME=str(REPO_ROOT),
-            SRW_DAGSTER_STORAGE=str(root / "dagster"),
-            SRW_DAGSTER_LOGS=str(root / "dagster" / "logs"),
+            **dagster_env(root / "dagster"),
         )
-        (root / "dagster" / "logs").mkdir(parents=True, exist_ok=True)
-        print(f"scale {scale:g}: full night ({rows:,} rows generated) ...", file=sys.stderr, flush=True)
-        build_seconds, code, measured = _night(root, env, "full")
+        build_seconds, code, measured = _night(root, env, "full", progress)
         warehouse = root / "warehouse.duckdb"
         bench = BenchmarkResult(
             scale=scale,
@@ -106,12 +132,10 @@ def run_benchmark(scale: float, days: int, workdir: Path | None = None) -> Bench
         if not bench.success:
             return bench
         _deliver(root / "held", root / "landing")
-        print(f"scale {scale:g}: one new day ...", file=sys.stderr, flush=True)
-        bench.incremental_seconds, code, measured = _night(root, env, "incremental")
+        bench.incremental_seconds, code, measured = _night(root, env, "one-new-day", progress)
         bench.incremental_phases = measured.get("phases", {})
         incremental_ok = code == 0
-        print(f"scale {scale:g}: nothing new ...", file=sys.stderr, flush=True)
-        bench.nothing_new_seconds, code, _ = _night(root, env, "nothing-new")
+        bench.nothing_new_seconds, code, _ = _night(root, env, "nothing-new", progress)
         bench.nights_ok = incremental_ok and code == 1  # nothing new is a freshness error, not a rebuild
         return bench
 

@@ -9,6 +9,31 @@ from pathlib import Path
 from pipelines.lib.release import ReleasePaths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DAGSTER_ENV = ("DAGSTER_HOME", "SRW_DAGSTER_STORAGE", "SRW_DAGSTER_LOGS")
+
+
+def dagster_env(storage: Path, home: Path = REPO_ROOT) -> dict[str, str]:
+    """The variables of a Dagster instance with the project's settings (`home`/dagster.yaml) whose run
+    history and compute logs live in `storage` (the Makefile's: build/dagster)."""
+    return {
+        "DAGSTER_HOME": str(home),
+        "SRW_DAGSTER_STORAGE": str(storage),
+        "SRW_DAGSTER_LOGS": str(storage / "logs"),
+    }
+
+
+def use_project_dagster_instance(environ=os.environ, root: Path = REPO_ROOT) -> Path:
+    """Point Dagster at the project's instance as the Makefile does, unless DAGSTER_HOME says otherwise:
+    DAGSTER_HOME = the project root (its dagster.yaml), run history and logs under build/dagster (created
+    here). So a build started as `.venv/bin/salesreview build` shows up in `dagster dev`'s runs.
+    Returns DAGSTER_HOME."""
+    home = Path(environ.setdefault("DAGSTER_HOME", str(root)))
+    if home.resolve() == root.resolve():  # dagster.yaml reads its storage folders from these
+        for var, value in dagster_env(root / "build" / "dagster", root).items():
+            environ.setdefault(var, value)
+        Path(environ["SRW_DAGSTER_STORAGE"]).mkdir(parents=True, exist_ok=True)
+        Path(environ["SRW_DAGSTER_LOGS"]).mkdir(parents=True, exist_ok=True)
+    return home
 
 
 @dataclass(frozen=True)
