@@ -2,6 +2,7 @@
 -- date, the company's actual equals the won opportunities' amount, and its target equals the rep
 -- targets' daily amounts up to the cent rounding of each rep-week. Returns a row (fails) when either
 -- disagrees.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_attainment_weekly'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 reported_weeks_end as (

@@ -1,6 +1,7 @@
 -- Money must agree across layers: for every period grain, the company's sales in fct_customer_sales
 -- add up to the counted orders (int_customer_orders), new + existing = sales in every row, and the
 -- regions add up to the company in every period. Returns the disagreeing rows.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_customer_sales'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 orders as (

@@ -1,5 +1,6 @@
 -- The ABC summary's trailing sales (company, all classes) equal the orders of the trailing window,
 -- and every customer with window sales has a class. Returns a row when they disagree.
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 as_of as (

@@ -1,5 +1,6 @@
 -- Every customer is counted exactly once per grain and level in fct_new_customers (company level:
 -- all customers; region level: the regions add up to the company). Returns the disagreeing grains.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_new_customers'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 customers as (

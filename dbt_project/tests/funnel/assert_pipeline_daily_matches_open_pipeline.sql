@@ -3,6 +3,7 @@
 -- current opportunity rows). Compared over the deals whose stage history ends in their current stage
 -- (a deal with no or inconsistent history is a data-quality finding, not a reconciliation break).
 -- Returns one row per deal that differs.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_pipeline_daily'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 consistent_history as (

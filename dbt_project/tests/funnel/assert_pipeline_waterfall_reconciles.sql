@@ -3,6 +3,7 @@
 --   2. every complete week's open at end = the next week's open at start (same unit);
 --   3. the company's open at end = the daily pipeline snapshot's amount on the week's last snapshot day;
 --   4. the company row = the sum of its region rows = the sum of its rep rows, for every measure.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_pipeline_waterfall_weekly'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 waterfall as (

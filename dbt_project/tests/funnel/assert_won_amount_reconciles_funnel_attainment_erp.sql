@@ -6,6 +6,7 @@
 --      with the difference as its amount, not a failed build; won deals without any ERP order are
 --      won_without_order.
 -- Returns one row per disagreement (the test fails when any row comes back).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_attainment_weekly'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 funnel_weeks as (

@@ -1,6 +1,7 @@
 -- The week rows of fct_attainment_periods are the weekly mart's rows: same units and weeks, same
 -- target, actual and won deals (both spread targets per day and round once per rep and week).
 -- Returns the rows that are missing on either side or disagree.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_attainment_periods'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 period_weeks as (

@@ -6,6 +6,7 @@
 --       actual, deals), so a month or quarter is a sum of daily rows at every level;
 --   (3) over the periods of one type, the company's actual is the amount won up to the as-of date.
 -- Returns the rows that disagree.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_attainment_periods'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 periods as (

@@ -1,6 +1,7 @@
 -- The plan's parts add up exactly to their whole (倒推法): in fct_plan_periods the quarters to their
 -- year and the months to their quarter; in fct_plan_targets the reps to their team, region and the
 -- company, and the company to the period's plan in fct_plan_periods. Returns the wholes that disagree.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_plan_targets'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 plan_periods as (

@@ -4,6 +4,7 @@
 -- teams and regions by the reps extract. Returns one row per team/region target that disagrees.
 -- Only quarterly team/region rows are checked (002: they are set per quarter); targets of other
 -- periods at those levels are not used anywhere (the marts roll up rep targets).
+{{ config(meta={'dagster': {'ref': {'name': 'clean_crm__targets'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 targets as (

@@ -2,6 +2,7 @@
 -- buckets sum to the unit's open balance; the regions, the reps and the customers each sum to the
 -- company; and the company's total equals the open balances of the invoice snapshots. Returns the
 -- disagreeing (date, level, unit) rows.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ar_aging'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 aging as (

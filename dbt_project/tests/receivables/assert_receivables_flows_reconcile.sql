@@ -3,6 +3,7 @@
 -- cash, so a prepayment counts when it arrives; no write-offs in the extracts), and the closing AR of a period is the opening AR of the
 -- next; the company's collections in fct_collections_weekly add up to every payment received by the
 -- as-of date. Returns the disagreeing rows.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ar_dso_cei'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 dso as (

@@ -4,6 +4,7 @@
 -- ERP extracts (cumulative totals, not per invoice). A prepayment is unapplied cash until its invoice is
 -- issued, so it counts the day it arrives on both sides. Holds when no invoice is overpaid
 -- (assert_receivables_payments_within_invoices).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ar_invoice_snapshots'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 snapshot_dates as (

@@ -1,6 +1,7 @@
 -- A payment whose invoice is not in clean_erp__invoices (never delivered, or quarantined while its
 -- payments were not) counts as cash collected in fct_collections_weekly (rep 'unknown') but in no
 -- invoice's balance, AR or DSO. Warns, so that someone looks, without stopping the build.
+{{ config(meta={'dagster': {'ref': {'name': 'clean_erp__payments'}}}) }}  {#- its asset check in Dagster -#}
 {{ config(severity='warn') }}
 with
 

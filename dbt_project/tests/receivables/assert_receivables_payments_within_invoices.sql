@@ -2,6 +2,7 @@
 -- arrives before its invoice is issued is a prepayment, not an error: it is unapplied cash until the
 -- invoice date (fct_ar_unapplied_cash). Returns one row per overpaid invoice. Payments of unknown
 -- invoices: assert_receivables_payments_have_invoices.
+{{ config(meta={'dagster': {'ref': {'name': 'clean_erp__payments'}}}) }}  {#- its asset check in Dagster -#}
 with
 
 invoices as (
