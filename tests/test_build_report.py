@@ -287,3 +287,14 @@ def test_failed_dbt_tests_are_one_problem_grouped_by_test_and_the_night_follows(
         "delivered: crm 1 delivery (2026-11-23)",
         "rows:      crm   opportunities 40",
     ]
+
+
+def test_a_successful_night_says_how_dbt_built():
+    entries = [
+        NS(dagster_event=None, user_message="dbt: full refresh (deliveries were corrected: crm 2026-11-21)"),
+        _entry("STEP_SUCCESS", "sales_review_dbt_assets", NS(duration_ms=2000.0)),
+    ]
+    summary = summarize(entries, success=True)
+    assert summary.dbt_mode == "full refresh (deliveries were corrected: crm 2026-11-21)"
+    lines = format_summary(summary, 3.0).splitlines()
+    assert lines[1] == "dbt: full refresh (deliveries were corrected: crm 2026-11-21)"

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 RECOVERED_PREFIX = "recovered: "
+DBT_MODE_PREFIX = "dbt: "  # how the dbt step built: incremental, or a full refresh and why
 MAX_UNEXPECTED_LINES = 12
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 DBT_ERRORS = "Errors parsed from dbt logs:"
@@ -83,6 +84,7 @@ class BuildSummary:
     as_of: str | None = None  # the extract date the published night describes
     site_index: str | None = None  # the site the packs were rendered into
     latest_periods: list[str] = field(default_factory=list)  # e.g. ['2026-Q3', '2026-W47']
+    dbt_mode: str | None = None  # 'incremental (13 new file(s) …)' or 'full refresh (why)'
 
 
 def _money(amount) -> str:
@@ -385,6 +387,8 @@ def summarize(entries: Iterable, success: bool, warehouse_path: Path | None = No
     for entry in entries:
         if entry.dagster_event is None and (entry.user_message or "").startswith(RECOVERED_PREFIX):
             add(summary.recovered, entry.user_message[len(RECOVERED_PREFIX) :])
+        if entry.dagster_event is None and (entry.user_message or "").startswith(DBT_MODE_PREFIX):
+            summary.dbt_mode = entry.user_message[len(DBT_MODE_PREFIX) :]
     for event in events:
         kind = event.event_type_value
         if kind == "ASSET_CHECK_EVALUATION":
@@ -493,6 +497,8 @@ def format_summary(summary: BuildSummary, seconds: float) -> str:
         )
         if summary.held_back:
             lines.append(summary.held_back)
+        if summary.dbt_mode:
+            lines.append(f"dbt: {summary.dbt_mode}")
     else:
         lines.append(
             f"nightly build FAILED in {seconds:.1f} s ({phases or 'no step finished'}): nothing was "

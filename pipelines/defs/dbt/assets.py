@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import ReleaseResource
+from pipelines.lib.build_report import DBT_MODE_PREFIX
 from pipelines.lib.dbt_args import dbt_build_args, dbt_environment
 from pipelines.lib.incremental import (
     ensure_built_files_table,
@@ -69,9 +70,12 @@ def sales_review_dbt_assets(
         reason = "asked for" if config.full_refresh else full_refresh_reason(con, as_of, checksum)
         new_files = new_files_count(con)
     context.log.info(
-        f"dbt: full refresh ({reason})"
-        if reason
-        else f"dbt: incremental ({new_files} new file(s) since the last build)"
+        DBT_MODE_PREFIX
+        + (
+            f"full refresh ({reason})"
+            if reason
+            else f"incremental ({new_files} new file(s) since the last build)"
+        )
     )
     # dbt writes the warehouse of the release being built, not the published one.
     with dbt_environment(release.build_warehouse_path):
