@@ -118,6 +118,11 @@
         {{ exceptions.raise_compiler_error("an incremental staging model needs a one-column primary key") }}
     {%- endif -%}
     {%- set source_node = raw_source_node(relation) -%}
+    {%- set built = adapter.get_relation(database=this.database, schema='raw_meta', identifier='dbt_built_files') -%}
+    {%- if built is none -%}
+    {#- dbt run by hand on a warehouse the build never recorded: every key again -#}
+    select {{ primary_key[0] }} from {{ relation }}
+    {%- else -%}
     select {{ primary_key[0] }}
     from {{ relation }}
     where _extract_date in (
@@ -134,6 +139,14 @@
                     and built.file_sha256 = loaded.file_sha256
             )
     )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro staging_full_refresh() -%}
+    {#- An as-of build rebuilds the incremental staging models from all rows, whoever runs dbt (rows after
+        the as-of date must leave them); otherwise dbt's --full-refresh flag decides. -#}
+    {{ return(true if var('as_of_date') is not none else none) }}
 {%- endmacro %}
 
 

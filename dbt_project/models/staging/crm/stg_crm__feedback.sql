@@ -1,7 +1,8 @@
 {{ config(
     materialized='incremental',
     unique_key='feedback_id',
-    incremental_strategy='delete+insert'
+    incremental_strategy='delete+insert',
+    full_refresh=staging_full_refresh()
 ) }}
 
 with
