@@ -20,7 +20,10 @@ EXTRA_DAYS = 3  # delivered by the tests: 2026-11-20 (Friday) to 2026-11-22 (Sun
 
 def pytest_configure(config) -> None:
     """dbt's manifest, which the Dagster definitions read when they are imported (test modules import
-    them): prepared once per session, before collection, so a fresh clone's tests find it."""
+    them): prepared once per session, before collection, so a fresh clone's tests find it. With the tests
+    spread over processes (pytest-xdist), the controller prepares it before it starts the workers."""
+    if hasattr(config, "workerinput"):
+        return  # a worker: the controller has prepared it (two dbt parses would write one file)
     from pipelines.cli import prepare_dbt
 
     prepare_dbt()
