@@ -185,7 +185,7 @@ def test_a_legacy_xls_workbook(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (gzip.compress(b"a,b\n1,2\n"), "the file is not a CSV: it is a compressed gzip file"),
+        (gzip.compress(b"a,b\n1,2\n", mtime=0), "the file is not a CSV: it is a compressed gzip file"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "the file is not a CSV: it is a PDF document"),
         (
             b"PK\x03\x04\x14\x00\x00\x00\x08\x00data.csv",

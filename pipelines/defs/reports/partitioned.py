@@ -99,13 +99,11 @@ def quarterly_packs(context: dg.AssetExecutionContext, release: ReleaseResource)
 weekly_packs_job = dg.define_asset_job(
     "weekly_packs",
     selection=[WEEKLY_PACKS_KEY],
-    partitions_def=pack_weeks,
     executor_def=dg.in_process_executor,
 )
 quarterly_packs_job = dg.define_asset_job(
     "quarterly_packs",
     selection=[QUARTERLY_PACKS_KEY],
-    partitions_def=pack_quarters,
     executor_def=dg.in_process_executor,
 )
 # After the 02:00 nightly build has loaded the period's last day: Monday (the week that ended on Sunday)
