@@ -71,27 +71,30 @@ class WatchResult:
     cursor: dict = field(default_factory=dict)
 
 
-def loaded_shas(warehouse_path: Path) -> dict[tuple[str, str, str], str]:
-    """(system, entity, extract date) -> SHA-256 loaded, from the published warehouse, opened read-only;
-    empty when there is no warehouse (or no raw_meta.loaded_files) yet."""
+def _published_loads(warehouse_path: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` over raw_meta.loaded_files of the published warehouse, opened read-only; none when
+    there is no warehouse (or no raw_meta.loaded_files) yet."""
     import duckdb
 
     if not warehouse_path.exists():
-        return {}
+        return []
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
         has_table = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'raw_meta' and table_name = 'loaded_files'"
         ).fetchone()[0]
-        if not has_table:
-            return {}
-        rows = con.execute(
-            "select system, entity, strftime(extract_date, '%Y-%m-%d'), file_sha256 "
-            "from raw_meta.loaded_files"
-        ).fetchall()
+        return con.execute(sql).fetchall() if has_table else []
     finally:
         con.close()
+
+
+def loaded_shas(warehouse_path: Path) -> dict[tuple[str, str, str], str]:
+    """(system, entity, extract date) -> SHA-256 loaded, from the published warehouse."""
+    rows = _published_loads(
+        warehouse_path,
+        "select system, entity, strftime(extract_date, '%Y-%m-%d'), file_sha256 from raw_meta.loaded_files",
+    )
     return {(system, entity, day): sha for system, entity, day, sha in rows}
 
 
@@ -291,23 +294,9 @@ def watch_landing(
 
 def latest_loads(warehouse_path: Path) -> dict[str, datetime]:
     """System -> when the published warehouse last loaded a file of it (UTC); empty without a warehouse."""
-    import duckdb
-
-    if not warehouse_path.exists():
-        return {}
-    con = duckdb.connect(str(warehouse_path), read_only=True)
-    try:
-        has_table = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw_meta' and table_name = 'loaded_files'"
-        ).fetchone()[0]
-        rows = (
-            con.execute("select system, max(loaded_at) from raw_meta.loaded_files group by system").fetchall()
-            if has_table
-            else []
-        )
-    finally:
-        con.close()
+    rows = _published_loads(
+        warehouse_path, "select system, max(loaded_at) from raw_meta.loaded_files group by system"
+    )
     return {system: at.replace(tzinfo=UTC) for system, at in rows}
 
 
