@@ -230,6 +230,19 @@ def test_freshness_fails_on_a_gap_and_on_a_system_behind_the_other(con, tmp_path
     assert "What to do" in check.description
 
 
+def test_a_partitioned_run_expects_deliveries_only_up_to_its_last_day(con, tmp_path):
+    # A run for Mar 1-5 (a backfill) while the ERP already delivered Mar 7: the later days are for a
+    # later run; a gap inside the range still fails.
+    _loaded_files(con, "feedback", {date(2024, 3, d): 1 for d in (1, 2, 3, 4, 5)})
+    _manifest(tmp_path, "erp", date(2024, 3, 7))
+    assert not check_freshness(con, CONTRACT, "crm", tmp_path).passed
+    check = check_freshness(con, CONTRACT, "crm", tmp_path, up_to=date(2024, 3, 5))
+    assert check.passed, check.description
+    assert check.metadata["latest_delivered_any_system"] == "2024-03-05"
+    check = check_freshness(con, CONTRACT, "crm", tmp_path, up_to=date(2024, 3, 6))
+    assert not check.passed and check.metadata["days_behind"] == 1
+
+
 def test_freshness_ignores_a_manifest_dated_after_today(con, tmp_path):
     # A misdated delivery (refused at ingest) must not make every other day look missing.
     _loaded_files(con, "feedback", {date(2024, 3, d): 1 for d in (1, 2)})
