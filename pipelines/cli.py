@@ -26,6 +26,7 @@ from pathlib import Path
 from pipelines.defs.resources import COMMAND_VARIABLE
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
 from pipelines.lib.child_processes import stop_children
+from pipelines.lib.nightly_run import nightly_run_config, partition_range_tags
 from pipelines.lib.progress import BuildProgress, Progress, dbt_node_count
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
 from pipelines.lib.settings import REPO_ROOT, Settings, use_project_dagster_instance
@@ -110,28 +111,6 @@ EXIT_BUILD_RUNNING = 75  # EX_TEMPFAIL: another build holds the lock; try again 
 EXIT_INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C
 
 
-def nightly_run_config(
-    as_of_date: date | None = None, require_new_delivery: bool = True, full_refresh: bool = False
-) -> dict:
-    """Run config of the nightly_build job: as-of date for dbt; whether every system must have
-    delivered something new (a night) or not (a rebuild of what is loaded); whether dbt rebuilds every
-    incremental model from all rows."""
-    from quality.contract import load_contract
-
-    ops: dict = {
-        f"raw_{system}": {"config": {"require_new_delivery": require_new_delivery}}
-        for system in load_contract().systems
-    }
-    dbt_config: dict = {}
-    if as_of_date:
-        dbt_config["as_of_date"] = as_of_date.isoformat()
-    if full_refresh:
-        dbt_config["full_refresh"] = True
-    if dbt_config:
-        ops["sales_review_dbt_assets"] = {"config": dbt_config}
-    return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
-
-
 @contextmanager
 def _output_to(log_file: Path):
     """Send everything written to stdout and stderr (Dagster's log, dbt, warnings) to the log file;
@@ -152,14 +131,6 @@ def _output_to(log_file: Path):
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
-
-
-def partition_range_tags(first: date, last: date) -> dict[str, str]:
-    """Run tags of a run over the extract dates first..last (one run, as a single-run backfill makes)."""
-    return {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
 
 
 def run_nightly_build(

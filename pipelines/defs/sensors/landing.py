@@ -23,21 +23,14 @@ from pipelines.lib.delivery_watch import (
     loaded_shas,
     watch_landing,
 )
+from pipelines.lib.nightly_run import nightly_run_config, partition_range_tags
 from pipelines.lib.settings import Settings
-from quality.contract import Contract, load_contract
+from quality.contract import load_contract
 
 INTERVAL_VARIABLE = "SRW_SENSOR_INTERVAL_SECONDS"
 GRACE_VARIABLE = "SRW_SENSOR_WAIT_FOR_OTHERS_MINUTES"
 SENSOR_TRIGGER = "landing_sensor"
 MAX_TAG_CHARS = 4000  # Dagster tag values are limited; a first load of many days lists the first ones
-
-
-def sensor_run_config(contract: Contract) -> dict:
-    """The sensor saw something new before it asked for the run; the run need not find something new
-    again (a run queued behind another that already loaded the same day just rebuilds, it does not fail)."""
-    return {
-        "ops": {f"raw_{system}": {"config": {"require_new_delivery": False}} for system in contract.systems}
-    }
 
 
 def grace_period() -> timedelta:
@@ -74,13 +67,14 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     run = result.run
     tags = {TRIGGER_TAG: SENSOR_TRIGGER, DELIVERIES_TAG: ",".join(run.deliveries)[:MAX_TAG_CHARS]}
     if run.partition_key is None:  # several dates: one run for the range (one release, one dbt build)
-        tags["dagster/asset_partition_range_start"] = run.first
-        tags["dagster/asset_partition_range_end"] = run.last
+        tags |= partition_range_tags(run.first, run.last)
     context.log.info(result.status)
     request = dg.RunRequest(
         run_key=run.run_key,
         partition_key=run.partition_key,
-        run_config=sensor_run_config(contract),
+        # The sensor saw something new before it asked for the run: the run need not find something new
+        # again (a run queued behind another that already loaded the same day rebuilds, it does not fail).
+        run_config=nightly_run_config(require_new_delivery=False),
         tags=tags,
     )
     return dg.SensorResult(run_requests=[request], cursor=cursor)
