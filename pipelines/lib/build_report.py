@@ -20,6 +20,8 @@ from pathlib import Path
 
 RECOVERED_PREFIX = "recovered: "
 DBT_MODE_PREFIX = "dbt: "  # how the dbt step built: incremental, or a full refresh and why
+# where the dbt step's invocation writes its artifacts (run_results.json: seconds per node, for the benchmark)
+DBT_RESULTS_PREFIX = "dbt run results: "
 MAX_UNEXPECTED_LINES = 12
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 DBT_ERRORS = "Errors parsed from dbt logs:"
@@ -85,6 +87,7 @@ class BuildSummary:
     site_index: str | None = None  # the site the packs were rendered into
     latest_periods: list[str] = field(default_factory=list)  # e.g. ['2026-Q3', '2026-W47']
     dbt_mode: str | None = None  # 'incremental (13 new file(s) …)' or 'full refresh (why)'
+    dbt_run_results: str | None = None  # the dbt invocation's run_results.json
 
 
 def _money(amount) -> str:
@@ -389,6 +392,8 @@ def summarize(entries: Iterable, success: bool, warehouse_path: Path | None = No
             add(summary.recovered, entry.user_message[len(RECOVERED_PREFIX) :])
         if entry.dagster_event is None and (entry.user_message or "").startswith(DBT_MODE_PREFIX):
             summary.dbt_mode = entry.user_message[len(DBT_MODE_PREFIX) :]
+        if entry.dagster_event is None and (entry.user_message or "").startswith(DBT_RESULTS_PREFIX):
+            summary.dbt_run_results = entry.user_message[len(DBT_RESULTS_PREFIX) :]
     for event in events:
         kind = event.event_type_value
         if kind == "ASSET_CHECK_EVALUATION":

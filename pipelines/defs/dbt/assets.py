@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import ReleaseResource
-from pipelines.lib.build_report import DBT_MODE_PREFIX
+from pipelines.lib.build_report import DBT_MODE_PREFIX, DBT_RESULTS_PREFIX
 from pipelines.lib.dbt_args import dbt_build_args, dbt_environment
 from pipelines.lib.incremental import (
     ensure_built_files_table,
@@ -80,6 +80,8 @@ def sales_review_dbt_assets(
     # dbt writes the warehouse of the release being built, not the published one.
     with dbt_environment(release.build_warehouse_path):
         invocation = dbt.cli(dbt_build_args(as_of, full_refresh=reason is not None), context=context)
+    # seconds per node are in its run_results.json (`salesreview benchmark` splits models from tests)
+    context.log.info(DBT_RESULTS_PREFIX + str(invocation.target_path / "run_results.json"))
     yield from invocation.stream()
     if invocation.is_successful():
         with release.connect() as con:
