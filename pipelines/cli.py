@@ -396,6 +396,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         results.append(
             run_benchmark(scale, args.days, workdir, progress=progress, rebuild=not args.no_rebuild)
         )
+    machine["load average (1/5/15 min) at the end"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     goals = evaluate_goals(results, *args.goal_scales)
     print(format_benchmark(results, goals))
     command = "salesreview " + " ".join(sys.argv[1:]) if sys.argv[1:] else "salesreview benchmark"

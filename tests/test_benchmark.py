@@ -31,6 +31,7 @@ from pipelines.lib.benchmark import (
     last_finished_monday,
     night_phases,
     run_measured,
+    write_report,
 )
 from pipelines.lib.build_report import summarize
 
@@ -308,7 +309,8 @@ def test_the_report_says_pass_or_miss_for_each_goal_from_the_numbers():
     )
     assert "![Wall seconds against scale](benchmarks/time-by-scale.svg)" in markdown
     assert "Full night (packs excluded) / floor = **1.2 ×**" in markdown
-    assert "| full | **260.0 / 390.0** | 65.0 / 86.7 |" in markdown  # total, then ingest wall / CPU
+    # total, packs excluded ÷ the floor (240 / 200), then ingest wall / CPU
+    assert "| full | **260.0 / 390.0** | 1.2 × | 65.0 / 86.7 |" in markdown
     assert "## Scale 30" in markdown
     assert "PASS" in format_benchmark(results, list(goals.values()))
 
@@ -322,3 +324,18 @@ def test_goals_of_a_scale_not_run_say_so():
 def test_the_build_summary_keeps_where_dbt_wrote_its_run_results():
     entries = [NS(dagster_event=None, user_message="dbt run results: /x/target/run/run_results.json")]
     assert summarize(entries, True).dbt_run_results == "/x/target/run/run_results.json"
+
+
+def test_the_report_file_and_its_chart(tmp_path):
+    results = [
+        _scale(1, 100, 12, 4, floor=50, week_packs=20),
+        _scale(10, 260, 30, 15, floor=200, week_packs=70),
+    ]
+    output = tmp_path / "docs" / "BENCHMARKS.md"
+    written = write_report(
+        results, evaluate_goals(results), {"CPU": "x"}, "salesreview benchmark", datetime.now(UTC), 60, output
+    )
+    assert written == [output, tmp_path / "docs" / "benchmarks" / "time-by-scale.svg"]
+    assert "![Wall seconds against scale](benchmarks/time-by-scale.svg)" in output.read_text()
+    svg = written[1].read_text()
+    assert svg.lstrip().startswith("<svg") and "floor (models as plain SQL)" in svg

@@ -885,6 +885,13 @@ def format_benchmark(results: list[ScaleResult], goals: list[Goal] | None = None
             lines.append(line)
         if r.error:
             lines.append(f"{r.scale:>6g}  {r.error}")
+    lines.append("")
+    for r in results:
+        generated = "reused, generated" if r.reused else "generated"
+        lines.append(
+            f"scale {r.scale:g}: {r.days} days, {r.rows:,} rows delivered, {generated} in "
+            f"{r.generate_seconds:.1f} s; peak memory of a night's process tree {_mb(r.peak_rss)} MB"
+        )
     if goals:
         lines.append("")
         lines += [f"{g.verdict:<13}{g.text}: {g.measured}" for g in goals]
@@ -957,13 +964,23 @@ def format_markdown(
             "Seconds, wall / CPU:",
             "",
         ]
-        header = ["night", "total", *phases, "peak memory MB", "warehouse after MB", "exit"]
+        header = [
+            "night",
+            "total",
+            "packs excluded ÷ floor",
+            *phases,
+            "peak memory MB",
+            "warehouse after MB",
+            "exit",
+        ]
+        floor_wall = r.floor.wall if r.floor and not r.floor.error and r.floor.wall > 0 else None
         rows = []
         for n in r.nights:
             rows.append(
                 [
                     n.name,
                     f"**{_cell(n.wall, n.cpu)}**",
+                    f"{n.wall_without_packs / floor_wall:.1f} ×" if floor_wall else "–",
                     *(
                         _cell(n.phases_wall.get(p), n.phases_cpu.get(p)) if p in n.phases_wall else "–"
                         for p in phases
