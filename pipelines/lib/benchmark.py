@@ -207,7 +207,8 @@ def run_measured(
     return Measured(
         wall=wall,
         cpu=sampler.cpu,
-        peak_rss=sampler.peak_rss,
+        # a peak shorter than the sampling interval: at least the largest single process's (ru_maxrss)
+        peak_rss=max(sampler.peak_rss, usage.ru_maxrss * 1024),
         exit_code=child.returncode,
         boundaries=boundaries,
         sampler=sampler,
