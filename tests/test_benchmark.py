@@ -5,6 +5,7 @@ whole builds: it is run by hand (`salesreview benchmark`), not here."""
 
 from __future__ import annotations
 
+import io
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import duckdb
 
 from pipelines.lib.benchmark import (
     BUILD_PHASE_LINE,
+    COMPANY_FILE,
     FULL,
     NEW_DAY,
     NOTHING_NEW,
@@ -23,6 +25,7 @@ from pipelines.lib.benchmark import (
     Night,
     ScaleResult,
     dbt_node_seconds,
+    deliver_next_day,
     evaluate_goals,
     execute_floor,
     floor_models,
@@ -30,10 +33,12 @@ from pipelines.lib.benchmark import (
     format_markdown,
     last_finished_monday,
     night_phases,
+    prepare_company,
     run_measured,
     write_report,
 )
 from pipelines.lib.build_report import summarize
+from pipelines.lib.progress import Progress
 
 MB = 2**20
 
@@ -339,3 +344,27 @@ def test_the_report_file_and_its_chart(tmp_path):
     assert "![Wall seconds against scale](benchmarks/time-by-scale.svg)" in output.read_text()
     svg = written[1].read_text()
     assert svg.lstrip().startswith("<svg") and "floor (models as plain SQL)" in svg
+
+
+def test_a_company_generated_before_is_reused_and_its_last_day_held_back_for_the_next_night(tmp_path):
+    root = tmp_path / "scale-0.1"
+    for day in ("2026-11-20", "2026-11-21"):
+        for path in (f"crm/opportunities/{day}.csv", f"crm/_manifests/{day}.json"):
+            (root / "landing" / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / "landing" / path).write_text(day)
+    (root / "held" / "crm" / "_manifests").mkdir(parents=True)  # an earlier run stopped holding a day
+    (root / "held" / "crm" / "_manifests" / "2026-11-22.json").write_text("2026-11-22")
+    (root / "releases" / "old").mkdir(parents=True)
+    (root / "warehouse.duckdb").symlink_to(root / "releases" / "old" / "warehouse.duckdb")
+    (root / COMPANY_FILE).write_text('{"scale": 0.1, "days": 3, "rows": 123, "generate_seconds": 4.5}')
+
+    rows, seconds, reused = prepare_company(root, 0.1, 3, Progress(stream=io.StringIO()))
+    assert (rows, seconds, reused) == (123, 4.5, True)
+    assert sorted(p.name for p in root.iterdir()) == [COMPANY_FILE, "held", "landing"]
+    assert sorted(p.name for p in (root / "held" / "crm" / "_manifests").iterdir()) == ["2026-11-22.json"]
+    assert sorted(p.name for p in (root / "landing" / "crm" / "_manifests").iterdir()) == [
+        "2026-11-20.json",
+        "2026-11-21.json",
+    ]
+    assert deliver_next_day(root) == date(2026, 11, 22)
+    assert (root / "landing" / "crm" / "_manifests" / "2026-11-22.json").exists()
