@@ -584,7 +584,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the performance goals measured: full, one-new-day and nothing-new nights, the packs of a week "
         "and the floor at several scales, written to BENCHMARKS.md",
     )
-    p.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0, 30.0])
+    p.add_argument(
+        "--scales",
+        type=float,
+        nargs="+",
+        default=[1.0, 10.0, 30.0],
+        help="company sizes (1 = about 50 reps and 5,000 customers; default 1 10 30)",
+    )
     p.add_argument("--days", type=int, default=730, help="daily deliveries of each company (two years)")
     p.add_argument(
         "--workdir",
