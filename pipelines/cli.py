@@ -268,9 +268,14 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
 def _cmd_backfill_packs(args: argparse.Namespace) -> int:
     """The packs of a range of finished weeks or quarters, rendered again from the published warehouse in
-    one run of the weekly_packs / quarterly_packs job (what a backfill of its partitions in the UI does)."""
+    one run of the weekly_packs / quarterly_packs job (what a backfill of its partitions in the UI does).
+    A line per phase on the console, as a build has."""
+    import uuid
+
     import dagster as dg
 
+    phases = Progress()
+    phases.start("start-up")  # loading the definitions takes a while
     from pipelines.definitions import defs
 
     job_name, (first, last) = (
@@ -281,21 +286,29 @@ def _cmd_backfill_packs(args: argparse.Namespace) -> int:
     for day in (first, last):
         if day.isoformat() not in keys:
             what = "a Monday of a finished week" if args.weeks else "the first day of a finished quarter"
+            phases.end("stopped")
             print(f"{day} is not {what} (the latest is {keys[-1] if keys else 'none'})", file=sys.stderr)
             return 2
     settings = Settings.from_env()
     running = running_build(settings.release_paths.lock_path)
     if running:
+        phases.end("stopped")
         print(describe_running_build(running), file=sys.stderr)
         return EXIT_BUILD_RUNNING
     os.environ.setdefault(COMMAND_VARIABLE, f"salesreview backfill-packs ({job_name})")
     log_file = settings.log_dir / f"{job_name}-{datetime.now():%Y%m%d-%H%M%S}.log"
     use_project_dagster_instance()
     instance = dg.DagsterInstance.get()
-    with instance, _output_to(log_file):
-        result = job.execute_in_process(
-            instance=instance, tags=partition_range_tags(first, last), raise_on_error=False
-        )
+    run_id = str(uuid.uuid4())
+    with instance, _output_to(log_file) as console:
+        phases.stream = console
+        instance.add_event_listener(run_id, BuildProgress(phases))
+        try:
+            result = job.execute_in_process(
+                instance=instance, tags=partition_range_tags(first, last), raise_on_error=False, run_id=run_id
+            )
+        finally:
+            phases.end("stopped")  # a phase still open: the run ended without saying so
         summary = summarize(instance.all_logs(result.run_id), result.success)
     if args.timings:
         _write_timings(args.timings, summary)
