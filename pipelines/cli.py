@@ -23,13 +23,12 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipelines.defs.resources import COMMAND_VARIABLE
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
 from pipelines.lib.child_processes import stop_children
 from pipelines.lib.nightly_run import nightly_run_config, partition_range_tags
 from pipelines.lib.progress import BuildProgress, Progress, dbt_node_count
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
-from pipelines.lib.settings import REPO_ROOT, Settings, use_project_dagster_instance
+from pipelines.lib.settings import COMMAND_VARIABLE, REPO_ROOT, Settings, use_project_dagster_instance
 
 DEFAULT_END_DATE = date(2026, 11, 22)
 
@@ -206,6 +205,10 @@ def _build(
     signal.signal(signal.SIGTERM, _interrupt)
     log_file = settings.log_dir / f"build-{datetime.now():%Y%m%d-%H%M%S}.log"
     started = time.perf_counter()
+    if require_new_delivery and as_of_date is None and dates is None and not full_refresh:
+        summary = _nothing_new_summary(settings, log_file, started)
+        if summary is not None:
+            return 1, summary
     try:
         summary = run_nightly_build(
             as_of_date,
@@ -229,6 +232,30 @@ def _build(
     if summary.interrupted_in:
         return EXIT_INTERRUPTED, summary
     return (0 if summary.success else 1), summary
+
+
+def _nothing_new_summary(settings: Settings, log_file: Path, started: float) -> BuildSummary | None:
+    """A night with nothing new to load, reported without starting Dagster (pipelines/lib/nothing_new.py);
+    None when the nightly job has to run."""
+    from pipelines.lib.ingest import today_in_china
+    from pipelines.lib.nothing_new import nothing_new_to_load
+
+    failed = nothing_new_to_load(settings, today=today_in_china())
+    if failed is None:
+        return None
+    seconds = time.perf_counter() - started
+    summary = BuildSummary(
+        success=False, problems=[check.description for check in failed], phases={"delivery check": seconds}
+    )
+    text = format_summary(summary, seconds) + (
+        "\n\n(Every manifest in the landing folder was loaded before: Dagster was not started.)"
+    )
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"log:       {log_file}")
+    _print_locations(settings)
+    return summary
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

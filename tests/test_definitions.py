@@ -128,6 +128,32 @@ def test_dbt_environment_points_dbt_at_the_release_and_restores_the_environment(
     assert "SRW_WAREHOUSE" not in os.environ
 
 
+def test_only_the_newest_dbt_run_targets_are_kept(tmp_path):
+    import os
+
+    from pipelines.lib.dbt_args import prune_run_targets
+
+    for night in range(7):
+        run = tmp_path / f"sales_review_dbt_assets-{night:03d}-abc"
+        (run / "compiled").mkdir(parents=True)
+        (run / "run_results.json").write_text("{}")
+        os.utime(run, (1_700_000_000 + night, 1_700_000_000 + night))
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"x")
+    (tmp_path / "compiled").mkdir()  # the project's own parse output, no run_results.json
+
+    removed = prune_run_targets(tmp_path, keep=5)
+
+    assert sorted(p.name for p in removed) == [
+        "sales_review_dbt_assets-000-abc",
+        "sales_review_dbt_assets-001-abc",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compiled",
+        "partial_parse.msgpack",
+        *[f"sales_review_dbt_assets-{n:03d}-abc" for n in range(2, 7)],
+    ]
+
+
 def test_dbt_tests_are_asset_checks_and_job_schedule_and_sensor_exist(dbt_manifest):
     from pipelines.definitions import defs
 

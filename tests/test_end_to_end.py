@@ -150,6 +150,7 @@ def test_a_second_night_on_the_same_delivery_says_nothing_new_arrived_and_change
     assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-4000:]
     assert "crm: nothing new was delivered since the last build" in result.stdout
     assert "erp: nothing new was delivered since the last build" in result.stdout
+    assert "Dagster was not started" in result.stdout  # the shortcut (pipelines/lib/nothing_new.py)
     assert _query(root, "select count(*), max(_loaded_at) from raw_crm.opportunities") == before
     assert (root / "releases" / "current").readlink() == release
 

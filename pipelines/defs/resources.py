@@ -14,10 +14,9 @@ from pipelines.lib.build_report import RECOVERED_PREFIX  # log lines the build s
 from pipelines.lib.child_processes import BUILD_PID_VARIABLE
 from pipelines.lib.release import BuildLock, Release, ReleasePaths, holder, start_release
 from pipelines.lib.run_recovery import PID_TAG, reap_dead_runs
-from pipelines.lib.settings import Settings
+from pipelines.lib.settings import COMMAND_VARIABLE, Settings
 
 PUBLISH_KEY = dg.AssetKey(["release", "published"])
-COMMAND_VARIABLE = "SRW_COMMAND"  # what started the build, shown to a second build that finds it running
 
 
 class ReleaseResource(dg.ConfigurableResource):

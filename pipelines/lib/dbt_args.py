@@ -43,3 +43,23 @@ def dbt_environment(warehouse_path: Path) -> Iterator[None]:
             del os.environ[WAREHOUSE_VARIABLE]
         else:
             os.environ[WAREHOUSE_VARIABLE] = before
+
+
+RUN_TARGETS_KEPT = 5
+
+
+def prune_run_targets(target_dir: Path, keep: int = RUN_TARGETS_KEPT) -> list[Path]:
+    """Remove all but the newest `keep` per-run dbt target folders (dagster-dbt gives each invocation its
+    own, `<asset name>-<hash>`, of compiled SQL, manifest and logs: about 40 MB a night, forever). The
+    project's own files (manifest.json, partial_parse.msgpack, ...) are not folders and stay. Returns
+    what was removed."""
+    import shutil
+
+    runs = sorted(
+        (p for p in target_dir.glob("*-*") if p.is_dir() and (p / "run_results.json").exists()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs[keep:]

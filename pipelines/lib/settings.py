@@ -10,6 +10,7 @@ from pipelines.lib.release import ReleasePaths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGSTER_ENV = ("DAGSTER_HOME", "SRW_DAGSTER_STORAGE", "SRW_DAGSTER_LOGS")
+COMMAND_VARIABLE = "SRW_COMMAND"  # what started the build, shown to a second build that finds it running
 
 
 def dagster_env(storage: Path, home: Path = REPO_ROOT) -> dict[str, str]:

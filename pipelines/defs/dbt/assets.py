@@ -10,7 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import ReleaseResource
 from pipelines.lib.build_report import DBT_MODE_PREFIX, DBT_RESULTS_PREFIX
-from pipelines.lib.dbt_args import dbt_build_args, dbt_environment
+from pipelines.lib.dbt_args import dbt_build_args, dbt_environment, prune_run_targets
 from pipelines.lib.incremental import (
     ensure_built_files_table,
     full_refresh_reason,
@@ -86,3 +86,4 @@ def sales_review_dbt_assets(
     if invocation.is_successful():
         with release.connect() as con:
             record_dbt_build(con, as_of, checksum)
+    prune_run_targets(dbt_project.target_path)

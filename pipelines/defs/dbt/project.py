@@ -22,6 +22,16 @@ def dbt_cli_resource() -> DbtCliResource:
 
 
 def prepare_manifest() -> Path:
-    """Parse the dbt project into target/manifest.json, which the Dagster definitions read."""
-    dbt_cli_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    """Parse the dbt project into target/manifest.json, which the Dagster definitions read.
+
+    Parsed against the warehouse a build's dbt writes (releases/building/warehouse.duckdb): dbt's partial
+    parsing compares the profile, path included, so the nightly's dbt then reuses this parse
+    (target/partial_parse.msgpack, which dagster-dbt copies into each run's target) instead of parsing
+    the whole project again."""
+    from pipelines.lib.dbt_args import dbt_environment
+    from pipelines.lib.release import Release
+
+    settings = Settings.from_env()
+    with dbt_environment(Release(settings.release_paths, run_id=None).warehouse_path):
+        dbt_cli_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path
