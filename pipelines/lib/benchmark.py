@@ -55,6 +55,7 @@ FULL, NEW_DAY, NOTHING_NEW, WEEK_PACKS, REBUILD = (
 # quarantine); 'dbt start-up' is the dbt step less dbt's own execution (parse, connection, Dagster's
 # handling of its events); orchestration is the rest of the process (Dagster start-up, between steps).
 PHASES = (
+    "delivery check",  # a night with nothing new: the build reads the manifests and stops (no Dagster)
     "ingest",
     "dbt models",
     "quality checks",
