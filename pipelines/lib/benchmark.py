@@ -787,7 +787,7 @@ def evaluate_goals(results: list[ScaleResult], reference: float = 10.0, large: f
         goals.append(
             Goal(
                 text,
-                f"{ratio:.1f} × ({ref_full.wall_without_packs:.0f} s / {floor.wall:.0f} s)",
+                f"{ratio:.1f} × ({_s(ref_full.wall_without_packs)} s / {_s(floor.wall)} s)",
                 ratio <= FULL_NIGHT_MAX_FLOOR_RATIO,
             )
         )
@@ -819,7 +819,7 @@ def evaluate_goals(results: list[ScaleResult], reference: float = 10.0, large: f
         goals.append(
             Goal(
                 text,
-                f"{ratio:.1f} × ({big_full.wall_without_packs:.0f} s / {ref_full.wall_without_packs:.0f} s)",
+                f"{ratio:.1f} × ({_s(big_full.wall_without_packs)} s / {_s(ref_full.wall_without_packs)} s)",
                 ratio <= LARGE_MAX_RATIO,
             )
         )
@@ -835,7 +835,7 @@ def evaluate_goals(results: list[ScaleResult], reference: float = 10.0, large: f
         goals.append(
             Goal(
                 text,
-                f"{packs.wall:.0f} s (the command; rendering {render:.0f} s)",
+                f"{_s(packs.wall)} s (the command; rendering {_s(render)} s)",
                 packs.wall <= WEEK_PACKS_MAX_SECONDS,
             )
         )
@@ -857,6 +857,11 @@ def evaluate_goals(results: list[ScaleResult], reference: float = 10.0, large: f
 
 
 # --------------------------------------------------------------------------- console and BENCHMARKS.md
+
+
+def _s(seconds: float) -> str:
+    """Seconds as a goal line says them: whole above 10, else with the digits that tell."""
+    return f"{seconds:.0f}" if seconds >= 10 else (f"{seconds:.1f}" if seconds >= 0.1 else f"{seconds:.2f}")
 
 
 def _phase_names(results: list[ScaleResult]) -> list[str]:
@@ -990,7 +995,9 @@ def format_markdown(
                 [
                     n.name,
                     f"**{_cell(n.wall, n.cpu)}**",
-                    f"{n.wall_without_packs / floor_wall:.1f} ×" if floor_wall else "–",
+                    f"{n.wall_without_packs / floor_wall:.1f} ×"
+                    if floor_wall and n.name != WEEK_PACKS
+                    else "–",
                     *(
                         _cell(n.phases_wall.get(p), n.phases_cpu.get(p)) if p in n.phases_wall else "–"
                         for p in phases
@@ -1026,7 +1033,7 @@ def format_markdown(
                     f"{f.tables_compared} tables: {', '.join(f.tables_differing[:5])}."
                 ),
                 "Slowest models at the floor: "
-                + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in f.slowest)
+                + ", ".join(f"{name} {_s(seconds)} s" for name, seconds in f.slowest)
                 + ".",
             ]
         elif f:
