@@ -774,7 +774,7 @@ def evaluate_goals(results: list[ScaleResult], reference: float = 10.0, large: f
     goals.append(
         Goal(
             text,
-            f"{ref_full.wall_without_packs:.0f} s",
+            f"{_s(ref_full.wall_without_packs)} s",
             ref_full.wall_without_packs <= FULL_NIGHT_MAX_SECONDS,
         )
         if ref_full
