@@ -4,6 +4,10 @@
 
 The company is simulated first as in-memory tables (simulate.simulate), then split into daily
 deliveries with manifests (deliveries.write_deliveries). Same arguments -> byte-identical files.
+
+    add_next_day(landing_dir, seed=None) -> the new extract date
+
+adds one more day to a company already in a landing folder, from its recent deliveries (nextday.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from pipelines.generator.defects import inject_defects, write_labels
 from pipelines.generator.deliveries import write_deliveries
+from pipelines.generator.nextday import add_next_day
 from pipelines.generator.simulate import make_timeline, simulate
 from quality.contract import load_contract
 
@@ -51,4 +56,4 @@ def generate(
     )
 
 
-__all__ = ["DEFAULT_END_DATE", "generate", "make_timeline", "simulate"]
+__all__ = ["DEFAULT_END_DATE", "add_next_day", "generate", "make_timeline", "simulate"]

@@ -117,7 +117,8 @@ def write_deliveries(
             for day in days:
                 day_rows = by_day.get(day, [])
                 path = out_dir / contract.file_path(entity.system, entity.name, day.isoformat())
-                written[(entity.system, day)][entity.name] = _write_csv(path, names, _lines(day_rows, names, types))
+                lines = _lines(day_rows, names, types)
+                written[(entity.system, day)][entity.name] = _write_csv(path, names, lines)
                 total += len(day_rows)
         counts[entity.name] = total
         if progress:
