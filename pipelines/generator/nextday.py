@@ -459,6 +459,8 @@ class _Day:
             stage = self.stage_key.get(opp["stage"])
             if stage not in OPEN_STAGES or _day(opp["updated_at"]) >= self.day:
                 continue
+            if opp["customer_id"] not in self.customers or opp["product_id"] not in self.products:
+                continue  # a deal without a known account or product (a defect) is left as it is
             rep = opp["owner_rep_id"]
             amount = _money(opp["amount"])
             at = self.at(after=_ts(opp["updated_at"]))
