@@ -36,16 +36,28 @@ def count_csv_rows(path: Path) -> int:
 
 
 def write_manifest(
-    landing_dir: Path, contract: Contract, system: str, extract_date: str, *, source: dict | None = None
+    landing_dir: Path,
+    contract: Contract,
+    system: str,
+    extract_date: str,
+    *,
+    source: dict | None = None,
+    known: dict[str, tuple[int, str]] | None = None,
 ) -> Path:
     """Write the manifest for a delivery whose files are already in place. Call it last.
     `source` says where a delivery made by `salesreview deliver` came from (profile, first load of
-    history, currency, absent entities, defaulted columns, source files); exporters omit it."""
+    history, currency, absent entities, defaulted columns, source files); exporters omit it.
+    `known`: entity -> (rows, sha256) of files the caller has just written from memory (the generator),
+    so they are not read back; the others are counted and hashed from disk."""
     files = {}
     for entity in contract.entities_of(system):
         rel = contract.file_path(system, entity.name, extract_date)
-        path = landing_dir / rel
-        files[entity.name] = {"path": rel, "rows": count_csv_rows(path), "sha256": sha256_of(path)}
+        if known is not None and entity.name in known:
+            rows, sha256 = known[entity.name]
+        else:
+            path = landing_dir / rel
+            rows, sha256 = count_csv_rows(path), sha256_of(path)
+        files[entity.name] = {"path": rel, "rows": rows, "sha256": sha256}
     manifest: dict = {"system": system, "extract_date": extract_date, "files": files}
     if source is not None:
         manifest["source"] = source
