@@ -113,7 +113,11 @@ def file_problem(landing_dir: Path, meta: dict) -> str | None:
     path = landing_dir / meta["path"]
     if not path.exists():
         return f"{meta['path']}: listed in the manifest but not delivered"
-    actual = sha256_of(path)
+    return sha_mismatch_problem(meta, sha256_of(path))
+
+
+def sha_mismatch_problem(meta: dict, actual: str) -> str | None:
+    """Why a file listed in a manifest is not the one listed, given its SHA-256 (None: it is)."""
     if actual != meta["sha256"]:
         return (
             f"{meta['path']}: its SHA-256 is {actual[:12]}…, the manifest says {meta['sha256'][:12]}… "
