@@ -1,6 +1,7 @@
 """`salesreview`: the command line for operators and developers.
 
 salesreview generate --scale 1 --seed 42 --out data/landing   sample company extracts
+salesreview next-day [--landing DIR]                          one more day for a generated company
 salesreview prepare                                           parse dbt (manifest for Dagster)
 salesreview build [--as-of YYYY-MM-DD] [--rebuild] [--wait]    nightly build, through Dagster
 salesreview run                                               sample data if the landing is empty,
@@ -90,6 +91,28 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         print(f"labelled defects written to {args.labels}")
     for entity, n in rows.items():
         print(f"  {entity:<28}{n:>10,}")
+    return 0
+
+
+def _cmd_next_day(args: argparse.Namespace) -> int:
+    import json
+
+    from pipelines.generator import add_next_day
+    from quality.contract import load_contract
+
+    landing = Path(args.landing) if args.landing else Settings.from_env().landing_dir
+    started = time.perf_counter()
+    try:
+        day = add_next_day(landing, seed=args.seed)
+    except ValueError as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    contract = load_contract()
+    print(f"delivered {day.isoformat()} into {landing} in {time.perf_counter() - started:.1f} s:")
+    for system in contract.systems:
+        manifest = json.loads((landing / contract.manifest_path(system, day.isoformat())).read_text("utf-8"))
+        for entity, listed in manifest["files"].items():
+            print(f"  {system}/{entity:<28}{listed['rows']:>8,}")
     return 0
 
 
@@ -570,6 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the company as that system's real export files (profiles/ read them), not a landing",
     )
     p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser(
+        "next-day",
+        help="add one more day to a generated company (the day after the newest delivery in the landing)",
+    )
+    p.add_argument("--landing", help="landing folder (default: SRW_LANDING_DIR or data/landing)")
+    p.add_argument("--seed", type=int, default=None, help="vary the day's content (default: from the date)")
+    p.set_defaults(func=_cmd_next_day)
 
     p = sub.add_parser("prepare", help="prepare the dbt manifest for Dagster")
     p.set_defaults(func=_cmd_prepare)

@@ -1,7 +1,8 @@
-"""Great Expectations suites built from the extract contract, run on each entity's new files at ingest.
+"""Great Expectations suites built from the extract contract: the reference for the ingest's SQL checks.
 
-One suite per contract entity (`build_suite`), derived from quality/contract/extracts.yml and nothing
-else. For every column, in this order (only the first failing rule of a value is reported):
+One suite per contract entity (`build_suite`), one expectation per rule of quality/contract_sql.py's
+`contract_rules` (derived from quality/contract/extracts.yml and nothing else), in this order per
+column (only the first failing rule of a value is reported):
 
 1. required      -> expect_column_values_to_not_be_null
 2. type          -> expect_column_values_to_match_regex (integer, decimal, date, timestamp), plus
@@ -12,17 +13,18 @@ else. For every column, in this order (only the first failing rule of a value is
 4. pattern       -> expect_column_values_to_match_regex (e.g. mobile numbers ^1[3-9][0-9]{9}$)
 5. min / max     -> expect_column_values_to_be_between on the value read as a number
 
-Every rule of the suite looks at one row at a time, so ingestion runs it on batches of a bounded size
-(memory does not grow with the file). The one rule that needs a whole file, the primary key unique
-within a file, is SQL over the staged rows instead (`duplicate_key_query`), with the same messages.
+Ingest does not run GX: it checks the same rules with one DuckDB statement over the staged rows
+(`quality.contract_sql.value_problems_query`; GX on pandas batches was half of the ingest's CPU and
+most of its memory). GX stays as the reference implementation of the rules' meaning:
+tests/test_contract_sql.py runs both on a batch of every kind of bad value and requires the same
+failures, so the SQL cannot drift from these semantics.
 
 Raw values are text, so a batch is a pandas frame of strings; an empty or blank value is missing
 (GX's map expectations skip missing values, so only "required" looks at them). `validate_frame` runs
-the suite on one batch of an entity's new rows (columns `_path` and `_row_number` say where each row
+the suite on one batch of an entity's rows (columns `_path` and `_row_number` say where each row
 came from) through GX's pandas path (ephemeral context, dataframe asset, validation definition,
-result_format COMPLETE) and turns the unexpected rows into `Failure`s. Ingestion
-(pipelines/lib/ingest.py) sets the failing rows aside or, when too many rows of a file fail, refuses
-the file with the ExtractContractError message.
+result_format COMPLETE) and turns the unexpected rows into `Failure`s. great_expectations is imported
+only when a suite is built, never by the nightly build.
 """
 
 from __future__ import annotations
@@ -32,32 +34,21 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from quality.contract import Column, Entity
+from quality.contract import Entity
+from quality.contract_sql import (  # noqa: F401 - part of this module's interface
+    BOOLEAN_VALUES,
+    DUPLICATE_KEY,
+    PATH_COLUMN,
+    ROW_COLUMN,
+    TYPE_RULES,
+    Rule,
+    contract_rules,
+    duplicate_key_query,
+    range_problem,
+    value_problems_query,
+)
 
-PATH_COLUMN = "_path"  # the file a row came from
-ROW_COLUMN = "_row_number"  # 1 = first data row after the header
 NUMBER_PREFIX = "__number__"  # helper column: the value read as a number, for min / max
-
-# Contract type -> (regex on the text, strftime format or None, how the message names the type).
-# Integers fit DuckDB's integer (at most 9 digits here); decimals fit decimal(18, 2) (at most 16
-# digits before the point), which is what staging casts them to.
-TYPE_RULES: dict[str, tuple[str, str | None, str]] = {
-    "integer": (r"^[+-]?[0-9]{1,9}$", None, "an integer"),
-    "decimal": (
-        r"^[+-]?[0-9]{1,16}(?:\.[0-9]+)?$",
-        None,
-        "a decimal number (digits, optional '.', no thousands separator or currency sign)",
-    ),
-    "date": (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "%Y-%m-%d", "a date YYYY-MM-DD"),
-    "timestamp": (
-        r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
-        "%Y-%m-%d %H:%M:%S",
-        "a timestamp YYYY-MM-DD HH:MM:SS",
-    ),
-}
-BOOLEAN_VALUES = ("true", "false")
-
-DUPLICATE_KEY = "duplicate primary key"
 
 
 @dataclass(frozen=True)
@@ -86,79 +77,50 @@ class SuiteResult:
 # --------------------------------------------------------------------------- the suite
 
 
-def _meta(column: Column | None, index: int, rank: int, problem: str) -> dict:
+def _meta(rule: Rule) -> dict:
     return {
-        "column": column.name if column else None,
-        "column_index": index,
-        "rank": rank,
-        "problem": problem,
+        "column": rule.column.name,
+        "column_index": rule.column_index,
+        "rank": rule.rank,
+        "problem": rule.problem,
     }
 
 
 def build_suite(entity: Entity):
-    """The entity's expectation suite, from the contract. Each expectation's `meta` says which contract
-    column and rule it checks and the message for a failing value."""
+    """The entity's expectation suite, from the contract's rules. Each expectation's `meta` says which
+    contract column and rule it checks and the message for a failing value."""
     import great_expectations as gx
 
     _context()  # GX objects need an active context
     ge = gx.expectations
     expectations = []
-    for index, column in enumerate(entity.columns):
-        name = column.name
-        if column.required:
+    for rule in contract_rules(entity):
+        name, meta = rule.column.name, _meta(rule)
+        if rule.kind == "not_null":
+            expectations.append(ge.ExpectColumnValuesToNotBeNull(column=name, meta=meta))
+        elif rule.kind == "regex":
+            expectations.append(ge.ExpectColumnValuesToMatchRegex(column=name, regex=rule.regex, meta=meta))
+        elif rule.kind == "strftime":
             expectations.append(
-                ge.ExpectColumnValuesToNotBeNull(
-                    column=name, meta=_meta(column, index, 0, "required value is missing")
+                ge.ExpectColumnValuesToMatchStrftimeFormat(
+                    column=name, strftime_format=rule.strftime_format, meta=meta
                 )
             )
-        if column.type in TYPE_RULES:
-            regex, strftime_format, label = TYPE_RULES[column.type]
-            problem = f"is not {label}"
+        elif rule.kind == "in_set":
             expectations.append(
-                ge.ExpectColumnValuesToMatchRegex(
-                    column=name, regex=regex, meta=_meta(column, index, 1, problem)
-                )
+                ge.ExpectColumnValuesToBeInSet(column=name, value_set=list(rule.value_set), meta=meta)
             )
-            if strftime_format:
-                expectations.append(
-                    ge.ExpectColumnValuesToMatchStrftimeFormat(
-                        column=name, strftime_format=strftime_format, meta=_meta(column, index, 2, problem)
-                    )
-                )
-        elif column.type == "boolean":
-            expectations.append(
-                ge.ExpectColumnValuesToBeInSet(
-                    column=name,
-                    value_set=list(BOOLEAN_VALUES),
-                    meta=_meta(column, index, 1, "is not a boolean (true or false)"),
-                )
-            )
-        allowed = column.resolved_allowed_values()
-        if allowed:
-            expectations.append(
-                ge.ExpectColumnValuesToBeInSet(
-                    column=name,
-                    value_set=list(allowed),
-                    meta=_meta(column, index, 3, "is not one of the allowed values: " + ", ".join(allowed)),
-                )
-            )
-        if column.pattern:
-            expectations.append(
-                ge.ExpectColumnValuesToMatchRegex(
-                    column=name,
-                    regex=column.pattern,
-                    meta=_meta(column, index, 4, f"does not match the pattern {column.pattern}"),
-                )
-            )
-        if column.min is not None or column.max is not None:
+        elif rule.kind == "between":
             expectations.append(
                 ge.ExpectColumnValuesToBeBetween(
                     column=NUMBER_PREFIX + name,
-                    min_value=column.min,
-                    max_value=column.max,
-                    meta=_meta(column, index, 5, "out of range"),  # message from the value, see below
+                    min_value=rule.column.min,
+                    max_value=rule.column.max,
+                    meta=meta,  # message from the value: range_problem
                 )
             )
+        else:
+            raise ValueError(f"unknown rule kind {rule.kind!r}")
     # Given to the constructor, not added one by one: add_expectation on a suite named like one the
     # context saved (_validation_definition's) would write into that saved suite.
     return gx.ExpectationSuite(name=f"{entity.system}.{entity.name}", expectations=expectations)
@@ -241,7 +203,7 @@ def validate_frame(entity: Entity, frame: pd.DataFrame) -> SuiteResult:
                 column=column.name,
                 column_index=meta["column_index"],
                 value=value,
-                problem=_range_problem(column, batch.at[position, NUMBER_PREFIX + column.name])
+                problem=range_problem(column, batch.at[position, NUMBER_PREFIX + column.name])
                 if meta["problem"] == "out of range"
                 else meta["problem"],
             )
@@ -256,39 +218,3 @@ def validate_frame(entity: Entity, frame: pd.DataFrame) -> SuiteResult:
         expectations=len(result.results),
         failures=failures,
     )
-
-
-def _range_problem(column: Column, number: float) -> str:
-    if column.min is not None and number < column.min:
-        return f"is below the minimum {column.min:g}"
-    return f"is above the maximum {column.max:g}"
-
-
-def duplicate_key_query(entity: Entity, rows: str) -> str:
-    """SQL over `rows` (a table or a parenthesized query with the contract columns as text, `_path` and
-    `_row_number`) giving every repeat of a primary key within a file, as a Failure's fields: _path,
-    _row_number, column_name, column_index, value, problem, detail. The first occurrence is not a
-    problem, each later one points at it. A key with a missing (blank) part is left to `required`."""
-    keys = [_sql_ident(c) for c in entity.primary_key]
-    not_blank = " and ".join(f"not coalesce(regexp_full_match({k}, '\\s*'), true)" for k in keys)
-    partition = ", ".join(["_path", *keys])
-    return f"""
-        select _path, _row_number, {_sql_text(", ".join(entity.primary_key))} as column_name,
-               -1 as column_index, concat_ws(', ', {", ".join(keys)}) as value,
-               {_sql_text(DUPLICATE_KEY)} as problem, 'first seen in row ' || first_row as detail
-        from (
-            select _path, _row_number, {", ".join(keys)},
-                   min(_row_number) over (partition by {partition}) as first_row
-            from {rows}
-            where {not_blank}
-        )
-        where _row_number > first_row
-    """
-
-
-def _sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -1,5 +1,6 @@
-"""Contract checks at ingest (Great Expectations suites built from the contract), the missing-delivery
-checks (freshness, completeness) and the ingest assets' blocking asset checks.
+"""Contract checks at ingest (the GX suites built from the contract, the reference for the SQL the ingest
+runs: tests/test_contract_sql.py), the missing-delivery checks (freshness, completeness) and the ingest
+assets' blocking asset checks.
 
 The fixtures are written by hand; expected failures and thresholds are worked out in the comments.
 """
@@ -63,7 +64,7 @@ def test_suite_is_built_from_the_contract():
     assert (between["min_value"], between["max_value"]) == (0, 100)
     assert ("expect_column_values_to_match_strftime_format", "expected_close_date") in opportunities
     # Ids are the source's own (any non-empty text); the primary key's uniqueness within a file is SQL
-    # over the whole file (duplicate_key_query), not a GX expectation run batch by batch.
+    # over the whole file (duplicate_key_query), not a GX expectation.
     assert ("expect_column_values_to_match_regex", "opportunity_id") not in opportunities
     assert not [t for t, _ in opportunities if t == "expect_compound_columns_to_be_unique"]
 
@@ -81,7 +82,7 @@ REPS_COLUMNS = CONTRACT.entity("reps").column_names
 
 
 def _reps_frame(rows: list[tuple[str, int, dict]]) -> pd.DataFrame:
-    """(file, row number, values that differ from a valid rep) -> the batch ingestion hands to GX."""
+    """(file, row number, values that differ from a valid rep) -> a batch of staged rows for GX."""
     valid = {
         "rep_id": "R0001",
         "rep_name": "张伟",

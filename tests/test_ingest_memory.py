@@ -6,6 +6,7 @@ themselves are measured by `salesreview benchmark --ingest-rows N`, not here."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -138,28 +139,63 @@ def test_rows_are_numbered_in_file_order_per_file(rowid_gap: bool) -> None:
         assert _ingest_tables(con) == [("_ingest_stage", True)]
 
 
-def test_the_archive_copy_streams_and_refuses_a_file_that_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The original is copied block by block (not read whole into memory), still checked against its
-    manifest's SHA-256, and a changed file leaves nothing in the archive."""
-    source = tmp_path / "landing" / "opportunities.csv"
-    source.parent.mkdir()
+def test_a_new_file_is_copied_while_hashed_and_a_file_that_differs_leaves_no_copy(tmp_path: Path) -> None:
+    """One read of the landing file, block by block (not whole into memory), checks it against its
+    manifest's SHA-256 and gives the copy the ingest reads; a file that differs leaves nothing."""
+    landing = tmp_path / "landing"
+    source = landing / "crm/opportunities/2024-03-01.csv"
+    source.parent.mkdir(parents=True)
     source.write_bytes(b"x" * (3 << 20) + b"\n")
     sha = hashlib.sha256(source.read_bytes()).hexdigest()
-    landed = ingest.LandedFile("crm", "opportunities", "2024-03-01", "opportunities.csv", source, sha, 1)
-    archive = tmp_path / "archive"
-    name = ingest._archive(landed, archive)
-    assert (archive / name).read_bytes() == source.read_bytes()
-    assert [p.name for p in (archive / name).parent.iterdir()] == [Path(name).name]
-    changed = ingest.LandedFile(
-        "crm", "opportunities", "2024-03-02", "opportunities.csv", source, "0" * 64, 1
+    meta = {"path": "crm/opportunities/2024-03-01.csv", "sha256": sha, "rows": 1}
+    copy = tmp_path / "archive" / "crm/opportunities/2024-03-01__x.csv.partial"
+    assert ingest._copy_and_hash(landing, meta, copy) is None
+    assert copy.read_bytes() == source.read_bytes()
+    copy.unlink()
+    problem = ingest._copy_and_hash(landing, {**meta, "sha256": "0" * 64}, copy)
+    assert problem == (
+        f"crm/opportunities/2024-03-01.csv: its SHA-256 is {sha[:12]}…, the manifest says 000000000000… "
+        "(the upload is partial, or the file changed after the manifest was written)"
     )
-    with pytest.raises(RuntimeError, match="opportunities.csv changed while it was being loaded"):
-        ingest._archive(changed, archive)
-    assert [p.name for p in (archive / name).parent.iterdir()] == [Path(name).name]
-    # Changed between the check and the copy: the copy's own hash catches it, no .partial file is left.
-    monkeypatch.setattr(ingest, "sha256_of", lambda path: "0" * 64)
-    with pytest.raises(RuntimeError, match="opportunities.csv changed while it was being loaded"):
-        ingest._archive(changed, archive)
-    assert [p.name for p in (archive / name).parent.iterdir()] == [Path(name).name]
+    assert not copy.exists()
+    missing = {**meta, "path": "crm/opportunities/2024-03-02.csv"}
+    assert ingest._copy_and_hash(landing, missing, copy) == (
+        "crm/opportunities/2024-03-02.csv: listed in the manifest but not delivered"
+    )
+
+
+def test_each_new_file_is_opened_once_and_a_loaded_one_never(tmp_path: Path) -> None:
+    """Python opens a new landing file once (the copy while hashing; DuckDB reads the copy), a file
+    loaded before with the same SHA-256 not at all, and each manifest once per run."""
+    landing = tmp_path / "landing"
+    write_ingest_delivery(landing, 50)
+    opened: list[str] = []
+    watching = [False]
+
+    def audit(event: str, args: tuple) -> None:
+        if watching[0] and event == "open" and isinstance(args[0], str | Path):
+            path = str(args[0])
+            if path.startswith(str(landing)):
+                opened.append(str(Path(path).relative_to(landing)))
+
+    sys.addaudithook(audit)  # cannot be removed: `watching` switches it off
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    try:
+        for run in (1, 2):
+            opened.clear()
+            watching[0] = True
+            try:
+                ingest.ingest_system(
+                    con, CONTRACT, INGEST_BENCH_SYSTEM, landing, tmp_path / "archive", today=TODAY
+                )
+            finally:
+                watching[0] = False
+            files = [
+                CONTRACT.file_path(INGEST_BENCH_SYSTEM, e.name, "2024-03-01")
+                for e in CONTRACT.entities_of(INGEST_BENCH_SYSTEM)
+            ]
+            manifest = CONTRACT.manifest_path(INGEST_BENCH_SYSTEM, "2024-03-01")
+            expected_files = files if run == 1 else []
+            assert sorted(opened) == sorted([*expected_files, manifest]), run
+    finally:
+        con.close()

@@ -220,10 +220,9 @@ def test_a_corrected_redelivery_replaces_the_quarantined_rows_and_remove_day_rem
     ).fetchall() == [(DAY1,)]
 
 
-def test_a_duplicate_key_across_a_chunk_boundary_is_found(con, dirs, monkeypatch):
+def test_a_duplicate_key_far_from_its_first_occurrence_is_found(con, dirs):
     landing, archive = dirs
-    monkeypatch.setattr(ingest, "VALIDATION_CHUNK_ROWS", 16)  # 50 rows: batches of 16, 16, 16, 2
-    # Row 40 repeats row 2's payment id (batch 3 vs batch 1); row 50 (the last batch) has a bad method.
+    # Row 40 repeats row 2's payment id; row 50 (the last row) has a bad method.
     # DAY2's file repeats DAY1's ids: fine, a key is unique within a file.
     changes = {40: {"payment_id": "PAY00000002"}, 50: {"method": "现金"}}
     deliver(landing, DAY1, {"payments": payments(50, changes=changes)})
@@ -242,9 +241,8 @@ def test_a_duplicate_key_across_a_chunk_boundary_is_found(con, dirs, monkeypatch
     assert (loaded_file(con, DAY1), loaded_file(con, DAY2)) == ((50, 48, 2), (50, 50, 0))
 
 
-def test_a_duplicate_key_refusal_names_the_first_occurrence_across_chunks(con, dirs, monkeypatch):
+def test_a_duplicate_key_refusal_names_the_first_occurrence(con, dirs):
     landing, archive = dirs
-    monkeypatch.setattr(ingest, "VALIDATION_CHUNK_ROWS", 2)
     deliver(landing, DAY1, {"payments": payments(5, changes={5: {"payment_id": "PAY00000001"}})})
     with pytest.raises(DeliveryRefused) as caught:
         erp(con, landing, archive)

@@ -50,9 +50,10 @@ def build_activities(
     for rep in company.quota_reps:
         accounts = by_owner.get(rep.rep_id, [])
         created = [c.created_at for c in accounts]
+        weekly_open = _open_deals_by_week(deals.get(rep.rep_id, []))
         monday = monday_of(timeline.start)
         while monday <= timeline.end:
-            open_deals = [o for o in deals.get(rep.rep_id, []) if _open_in_week(o, monday)]
+            open_deals = weekly_open(monday)
             for kind, (lo, hi) in WEEKLY.items():
                 for _ in range(round(rng.randint(lo, hi) * rep.diligence)):
                     day = monday + timedelta(days=rng.randrange(5))
@@ -141,6 +142,32 @@ def _daily_upkeep(
                     )
             day += timedelta(days=1)
     return upkeep
+
+
+def _open_deals_by_week(rep_deals: list[Opportunity]):
+    """open_deals(monday): the rep's deals open in that week (_open_in_week), in the list's order, for
+    Mondays asked in increasing order. The deals are in creation order (build_pipeline sorts them), so
+    a week's deals are the ones created so far that have not closed yet: kept as a running list rather
+    than testing every deal of the rep's history each week (that grew with the square of the period)."""
+    created = [o.created_at.date() for o in rep_deals]
+    if created != sorted(created):  # not in creation order: test each deal each week
+        return lambda monday: [o for o in rep_deals if _open_in_week(o, monday)]
+    closed = [None if o.closed_at is None else o.closed_at.date() for o in rep_deals]
+    live: list[int] = []
+    taken = 0
+
+    def open_deals(monday: date) -> list[Opportunity]:
+        nonlocal live, taken
+        last_created = monday + timedelta(days=4)
+        while taken < len(rep_deals) and created[taken] <= last_created:
+            if rep_deals[taken].versions:
+                live.append(taken)
+            taken += 1
+        # a deal closed before this Monday is closed for every later Monday too
+        live = [i for i in live if closed[i] is None or closed[i] >= monday]
+        return [rep_deals[i] for i in live]
+
+    return open_deals
 
 
 def _open_in_week(o: Opportunity, monday: date) -> bool:

@@ -8,6 +8,8 @@ first delivery, and a key changed several times in one day appears once, in its 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -91,33 +93,32 @@ def write_deliveries(
     Returns the number of data rows per entity, summed over all files."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     counts = {}
+    # (system, day) -> entity -> (rows, sha256) of the files written, for the manifests
+    written: dict[tuple[str, date], dict[str, tuple[int, str]]] = defaultdict(dict)
     for entity in contract.entities:
         rows = tables.get(entity.name, [])
         types = [c.type for c in entity.columns]
         names = entity.column_names
         total = 0
         if entity.load_mode == "snapshot":
-            cache: tuple[list[int], list[list[str]]] | None = None
-            for day in days:
-                current = snapshot_as_of(entity, rows, day)
+            cache: tuple[list[int], list[list[str]], bytes, str] | None = None
+            for day, current in _snapshots(entity, rows, days):
                 ids = [id(r) for r in current]
                 if cache is None or cache[0] != ids:  # the list rarely changes: format it once
-                    cache = (
-                        ids,
-                        [[format_value(r[n], t) for n, t in zip(names, types, strict=True)] for r in current],
-                    )
-                _write_csv(
-                    out_dir / contract.file_path(entity.system, entity.name, day.isoformat()), names, cache[1]
-                )
+                    lines = _lines(current, names, types)
+                    data = csv_bytes(names, lines)
+                    cache = (ids, lines, data, hashlib.sha256(data).hexdigest())
+                path = out_dir / contract.file_path(entity.system, entity.name, day.isoformat())
+                _write_bytes(path, cache[2])
+                written[(entity.system, day)][entity.name] = (len(cache[1]), cache[3])
                 total += len(current)
         else:
             by_day = split_by_day(entity, rows, start, end)
             for day in days:
                 day_rows = by_day.get(day, [])
-                lines = [[format_value(r[n], t) for n, t in zip(names, types, strict=True)] for r in day_rows]
-                _write_csv(
-                    out_dir / contract.file_path(entity.system, entity.name, day.isoformat()), names, lines
-                )
+                path = out_dir / contract.file_path(entity.system, entity.name, day.isoformat())
+                lines = _lines(day_rows, names, types)
+                written[(entity.system, day)][entity.name] = _write_csv(path, names, lines)
                 total += len(day_rows)
         counts[entity.name] = total
         if progress:
@@ -126,13 +127,52 @@ def write_deliveries(
         progress(WRITING, "manifests")
     for day in days:  # manifests last: a delivery is complete only once its manifest exists
         for system in contract.systems:
-            write_manifest(out_dir, contract, system, day.isoformat())
+            write_manifest(out_dir, contract, system, day.isoformat(), known=written[(system, day)])
     return counts
 
 
-def _write_csv(path: Path, header: list[str], lines: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(lines)
+def _lines(rows: list[dict], names: list[str], types: list[str]) -> list[list[str]]:
+    return [[format_value(r[n], t) for n, t in zip(names, types, strict=True)] for r in rows]
+
+
+def _snapshots(entity: Entity, rows: list[dict], days: list[date]):
+    """(day, snapshot_as_of(entity, rows, day)) for each day of an increasing list, sorting the rows once
+    instead of once per day."""
+    version = entity.version_column
+    ordered = sorted(rows, key=lambda r: r[version]) if version else rows
+    current: dict[tuple, dict] = {}
+    taken = 0
+    listed: list[dict] | None = None
+    for day in days:
+        while taken < len(ordered) and (version is None or day_of(ordered[taken][version]) <= day):
+            row = ordered[taken]
+            current[tuple(row[k] for k in entity.primary_key)] = row
+            taken += 1
+            listed = None
+        if listed is None:
+            listed = [current[k] for k in sorted(current)]
+        yield day, listed
+
+
+def csv_bytes(header: list[str], lines: list[list[str]]) -> bytes:
+    """A delivery file's bytes: UTF-8, comma-separated, quoted where needed, "\n" line ends."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(lines)
+    return text.getvalue().encode("utf-8")
+
+
+def _write_csv(path: Path, header: list[str], lines: list[list[str]]) -> tuple[int, str]:
+    """Write one file; returns (data rows, sha256) for its manifest, so it is not read back."""
+    data = csv_bytes(header, lines)
+    _write_bytes(path, data)
+    return len(lines), hashlib.sha256(data).hexdigest()
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:  # the entity's folder, the first time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)

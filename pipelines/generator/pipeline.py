@@ -197,8 +197,9 @@ def _pick_product(rng: random.Random, products: list[Product], target: float) ->
     def fits(p: Product) -> bool:
         return target <= MAX_DEAL_MULTIPLE * max(p.list_price, TYPICAL_DEAL_FLOOR)
 
-    fitting = [p for p in products if fits(p)] or [max(products, key=lambda p: p.list_price)]
-    weights = [(1.0 if p.list_price <= 1.5 * target else 0.1) if p in fitting else 0.0 for p in products]
+    fitting = {id(p) for p in products if fits(p)} or {id(max(products, key=lambda p: p.list_price))}
+    # membership by identity: `p in a_list` compared dataclasses field by field (products x products per deal)
+    weights = [(1.0 if p.list_price <= 1.5 * target else 0.1) if id(p) in fitting else 0.0 for p in products]
     return rng.choices(products, weights=weights)[0]
 
 

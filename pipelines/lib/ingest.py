@@ -3,27 +3,30 @@
 A delivery (one system's files for one extract date) loads completely or not at all, and so do all the
 new deliveries of a system in one run; only single rows that break the contract are set aside. One call
 of `ingest_system`:
-1. reads the system's manifests and finds the new deliveries: a delivery is new when a file it lists
-   has another SHA-256 than the one loaded for that entity and date (only those files are hashed);
-   files whose manifest has not arrived are reported as waiting, not read;
+1. reads the system's manifests (each once) and finds the new deliveries: a delivery is new when a
+   file it lists has another SHA-256 than the one loaded for that entity and date (a file loaded before
+   with the same SHA-256 is not opened); files whose manifest has not arrived are reported as waiting,
+   not read. Each new file is read once from the landing folder: copied into the archive folder
+   (`.partial`) while it is hashed; everything after reads that copy, the exact bytes that were hashed;
 2. refuses a new delivery that is incomplete (a listed file missing or with another SHA-256), whose
    extract date is after today (Asia/Shanghai) or before the system's first loaded delivery, or with a
    file that cannot be read as the contract says: not UTF-8 text, an Excel workbook, over-long lines,
    header columns, fields per line, row count vs the manifest;
-3. checks the values of the files that read well, row by row: control characters, over-long values,
-   then the entity's Great Expectations suite (quality/expectations.py: required, types, allowed
-   values, patterns, min/max; run in batches of VALIDATION_CHUNK_ROWS rows) and the primary key unique
-   per file (SQL over the whole file). A row with such a problem is quarantined: it goes to
-   raw_meta.rejected_rows (file, row, line, column, value, reason) and the rest of the file loads.
-   When more than the entity's max_rejected_share (quality/contract/extracts.yml) of a file's rows
-   break the contract, the file is refused instead;
+3. checks the values of the files that read well, row by row, in SQL over the staged rows (DuckDB,
+   under the ingest's memory limit; no data is held in Python): control characters, over-long values,
+   then the entity's contract rules (quality/contract_sql.py: required, types, allowed values,
+   patterns, min/max; the same failures as the Great Expectations suite of quality/expectations.py,
+   the reference, which the nightly build does not import) and the primary key unique per file. A row
+   with such a problem is quarantined: it goes to raw_meta.rejected_rows (file, row, line, column,
+   value, reason) and the rest of the file loads. When more than the entity's max_rejected_share
+   (quality/contract/extracts.yml) of a file's rows break the contract, the file is refused instead;
 4. when anything was refused, raises DeliveryRefused listing every problem of every refused file or
    delivery, naming file, row, line, column and value, and loads nothing of the system;
-5. otherwise copies each new file's original bytes to the archive and, in ONE transaction, applies the
-   operator's pending removals (`salesreview remove-day`), replaces corrected days' rows (and their
-   quarantined rows), inserts the new rows with their lineage columns and the quarantined rows,
-   records every file in raw_meta.loaded_files (rows read = rows loaded + rows quarantined) and the
-   manifest's `source` block in raw_meta.delivery_sources.
+5. otherwise renames each new file's copy to its archive name (a refused delivery leaves nothing in the
+   archive) and, in ONE transaction, applies the operator's pending removals (`salesreview
+   remove-day`), replaces corrected days' rows (and their quarantined rows), inserts the new rows with
+   their lineage columns and the quarantined rows, records every file in raw_meta.loaded_files (rows
+   read = rows loaded + rows quarantined) and the manifest's `source` block in raw_meta.delivery_sources.
 
 Raw values are stored as text exactly as in the file, except that an empty field (quoted or not)
 is stored as NULL. `_loaded_at` is UTC without a time zone.
@@ -43,19 +46,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pandas as pd
 
 from pipelines.lib.file_diagnosis import diagnose_text, sniff_format
 from pipelines.lib.landing import (
     dates_without_manifest,
-    file_problem,
     list_extract_dates,
     read_manifest,
-    sha256_of,
+    sha_mismatch_problem,
 )
 from pipelines.lib.warehouse import create_raw_tables
 from quality.contract import Contract, Entity
-from quality.expectations import SuiteResult, duplicate_key_query, validate_frame
+from quality.contract_sql import contract_rules, duplicate_key_query, value_problems_query
 
 LOADED_FILES_TABLE = "raw_meta.loaded_files"
 LOADED_FILES_DDL = f"""
@@ -126,12 +127,11 @@ MAX_VALUE_CHARS = 32_767  # the most an Excel cell holds: no real CRM/ERP field 
 CONTROL_CHARACTERS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
 MAX_PROBLEMS_PER_FILE = 20
 MAX_FILES_IN_MESSAGE = 5
-# Rows per batch the Great Expectations suite validates: memory stays flat whatever the file's size.
-VALIDATION_CHUNK_ROWS = 200_000
 # DuckDB's memory limit while a system is ingested (DuckDB's own default is 80% of RAM): the temp tables
 # the files are staged in spill to the temp directory next to the warehouse (`<warehouse>.tmp`) beyond
-# it, so the ingest's memory does not grow with the files' size. A DuckDB size: 512MB, 1GB, ... Not less
-# than 256MB: reading a CSV file takes 32 MB buffers per thread, and a GX batch is sorted in memory.
+# it, so the ingest's memory does not grow with the files' size (every check is SQL over the staged
+# rows; no data is held in Python). A DuckDB size: 512MB, 1GB, ... Not less than 256MB: reading a CSV
+# file takes 32 MB buffers per thread.
 INGEST_MEMORY_LIMIT_ENV = "SRW_INGEST_MEMORY_LIMIT"
 DEFAULT_INGEST_MEMORY_LIMIT = "512MB"
 QUARANTINE_EXAMPLES_PER_FILE = 3  # the rows set aside that a report names, per file
@@ -200,7 +200,7 @@ class ExtractContractError(ValueError):
         self.problems = problems  # the problems shown (at most MAX_PROBLEMS_PER_FILE per file)
         self.problem_counts = problem_counts  # source_file -> number of problems found in it
         self.files_checked = files_checked  # new files in this run
-        self.rows_checked = rows_checked  # rows the expectation suite ran on
+        self.rows_checked = rows_checked  # rows the value rules were checked on
         self.most_common = list(most_common)
         # source_file -> why its rows were not quarantined instead (too many of them break the contract)
         self.share_notes = share_notes or {}
@@ -271,8 +271,8 @@ class IngestReport:
     rows_read: int = 0  # data rows of the files loaded = rows_loaded + rows_quarantined
     rows_loaded: int = 0
     rows_quarantined: int = 0  # rows set aside in raw_meta.rejected_rows
-    rows_checked: int = 0  # rows the expectation suite ran on (the new files' rows)
-    expectations_checked: int = 0  # expectations in the entity's suite, 0 when no new rows
+    rows_checked: int = 0  # rows the value rules were checked on (the new files' readable rows)
+    expectations_checked: int = 0  # the entity's contract rules (quality/contract_sql.py), 0 when no new rows
     # source_file -> (rows quarantined, rows read), for the files loaded with rows set aside
     quarantined_files: dict[str, tuple[int, int]] = field(default_factory=dict)
     # the first rows set aside in each such file (at most QUARANTINE_EXAMPLES_PER_FILE, one per problem)
@@ -327,19 +327,26 @@ class SystemIngestReport:
 
 @dataclass(frozen=True)
 class LandedFile:
-    """One entity's file in a complete delivery."""
+    """One entity's file in a complete delivery. `path` is the copy in the archive folder (a `.partial`
+    file until the delivery loads) whose bytes were checked against the manifest's SHA-256: the ingest
+    reads that copy, not the landing file, so what is loaded is exactly what was hashed."""
 
     system: str
     entity: str
     extract_date: str
-    source_file: str  # relative to the landing folder, as in the manifest
+    source_file: str  # relative to the landing folder, as in the manifest; messages name this
     path: Path
     sha256: str
     rows: int  # data rows, as counted by the exporter's manifest
 
     @property
     def archive_name(self) -> str:
-        return f"{self.system}/{self.entity}/{self.extract_date}__{self.sha256[:12]}.csv"
+        return archive_name(self.system, self.entity, self.extract_date, self.sha256)
+
+
+def archive_name(system: str, entity: str, extract_date: str, sha256: str) -> str:
+    """Where a file goes in the archive, relative to it: the name carries the content hash."""
+    return f"{system}/{entity}/{extract_date}__{sha256[:12]}.csv"
 
 
 @dataclass(frozen=True)
@@ -412,15 +419,25 @@ def ingest_system(
     loaded = _loaded_files(con, system, removed_dates)
     first_loaded = min((day for _, day in loaded), default=None)
     report = SystemIngestReport(system=system, waiting=dates_without_manifest(landing_dir, contract, system))
-    new_files, skipped, delivery_problems, refused, sources = _find_new_files(
-        landing_dir, contract, system, loaded, today or today_in_china(), first_loaded, dates
-    )
     entities = contract.entities_of(system)
     staged: dict[str, list[LandedFile]] = {}
     file_counts: dict[tuple[str, str], FileCounts] = {}
     entity_errors: dict[str, ExtractContractError] = {}
-    settings_before = _limit_memory(con)
+    settings_before = _limit_memory(con)  # a bad setting is refused before any file is read
+    archive_existed = archive_dir.exists()
+    copies: list[Path] = []  # every copy made in the archive folder; those not loaded are removed
     try:
+        new_files, skipped, delivery_problems, refused, sources = _find_new_files(
+            landing_dir,
+            archive_dir,
+            copies,
+            contract,
+            system,
+            loaded,
+            today or today_in_china(),
+            first_loaded,
+            dates,
+        )
         for entity in entities:
             files = [f for f in new_files if f.entity == entity.name and f.extract_date not in refused]
             entity_report = IngestReport(
@@ -461,6 +478,7 @@ def ingest_system(
             con.execute(f"drop table if exists {_rejected_table(entity)}")
         _drop_temp_tables(con)
         _restore_memory(con, settings_before)
+        _remove_copies(copies, archive_dir, archive_existed)
     for name, files in staged.items():
         entity_report = report.entities[name]
         entity_report.files_loaded = len(files)
@@ -510,6 +528,8 @@ def _loaded_files(
 
 def _find_new_files(
     landing_dir: Path,
+    archive_dir: Path,
+    copies: list[Path],
     contract: Contract,
     system: str,
     loaded: dict[tuple[str, str], str],
@@ -519,7 +539,11 @@ def _find_new_files(
 ) -> tuple[list[LandedFile], dict[str, int], list[DeliveryProblem], set[str], dict[str, dict | None]]:
     """New and corrected files of complete deliveries; per entity, the files loaded before with the same
     content; the problems of the new deliveries that are not complete or not plausible; the dates
-    refused for those problems; the manifest's `source` block of each date with new files."""
+    refused for those problems; the manifest's `source` block of each date with new files.
+
+    Each manifest is read once. A new file is read once here: copied into the archive folder while it is
+    hashed (`_copy_and_hash`; each copy's path is added to `copies`); the rest of the ingest reads that
+    copy. Files loaded before with the same SHA-256 are not opened."""
     new_files: list[LandedFile] = []
     sources: dict[str, dict | None] = {}
     skipped: dict[str, int] = defaultdict(int)
@@ -563,23 +587,29 @@ def _find_new_files(
                 f"`salesreview remove-day --system {system} --date {day}`",
             )
             continue
-        missing = [p for meta in changed.values() if (p := file_problem(landing_dir, meta))]
+        day_files, missing = [], []
+        for entity, meta in changed.items():
+            copy = archive_dir / (archive_name(system, entity, day, meta["sha256"]) + ".partial")
+            copies.append(copy)
+            problem = _copy_and_hash(landing_dir, meta, copy)
+            if problem:
+                missing.append(problem)
+            day_files.append(
+                LandedFile(
+                    system=system,
+                    entity=entity,
+                    extract_date=day,
+                    source_file=meta["path"],
+                    path=copy,
+                    sha256=meta["sha256"],
+                    rows=int(meta["rows"]),
+                )
+            )
         if missing:
             for problem in missing:
                 refuse(day, f"incomplete delivery: {problem}; deliver the file(s) again, then the manifest")
             continue
-        new_files += [
-            LandedFile(
-                system=system,
-                entity=entity,
-                extract_date=day,
-                source_file=meta["path"],
-                path=landing_dir / meta["path"],
-                sha256=meta["sha256"],
-                rows=int(meta["rows"]),
-            )
-            for entity, meta in changed.items()
-        ]
+        new_files += day_files
         sources[day] = manifest.source
     return new_files, skipped, problems, refused, sources
 
@@ -662,23 +692,24 @@ def _register_files(
     con: duckdb.DuckDBPyConnection, entity: str, files: list[LandedFile], archived: dict[tuple[str, str], str]
 ) -> None:
     """Temp table _ingest_files: the entity's new files with what their rows and log entry record."""
-    files_df = pd.DataFrame(
+    _temp_table(
+        con,
+        "_ingest_files",
         {
             "path": [str(f.path) for f in files],
             "source_file": [f.source_file for f in files],
             "file_sha256": [f.sha256 for f in files],
             "extract_date": [f.extract_date for f in files],
             "archived_path": [archived[(entity, f.extract_date)] for f in files],
-        }
+        },
     )
-    con.register("_ingest_files_df", files_df)
-    try:
-        con.execute(
-            "create or replace temp table _ingest_files as select * replace "
-            "(cast(extract_date as date) as extract_date) from _ingest_files_df"
-        )
-    finally:
-        con.unregister("_ingest_files_df")
+    con.execute("alter table _ingest_files alter extract_date type date")
+
+
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list]) -> None:
+    """Temp table `name` from Python lists of the same length, one per column (no pandas frame)."""
+    selects = ", ".join(f"unnest(?) as {_ident(c)}" for c in columns)
+    con.execute(f"create or replace temp table {name} as select {selects}", list(columns.values()))
 
 
 def _write_entity(
@@ -770,29 +801,51 @@ def _write_delivery_source(
     )
 
 
-def _archive(f: LandedFile, archive_dir: Path) -> str:
-    """Copy the original bytes to the archive (idempotent: the name carries the content hash)."""
-    dest = archive_dir / f.archive_name
-    if dest.exists() and sha256_of(dest) == f.sha256:
-        return f.archive_name
-    changed = RuntimeError(
-        f"{f.source_file} changed while it was being loaded (SHA-256 no longer matches its manifest); "
-        "nothing was loaded - run the build again once the delivery is complete."
-    )
-    if sha256_of(f.path) != f.sha256:
-        raise changed
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".partial")
-    # Block by block, hashing what is copied: memory does not grow with the file's size.
+def _copy_and_hash(landing_dir: Path, meta: dict, copy: Path) -> str | None:
+    """Copy a file listed in a manifest to `copy`, hashing what is copied; None when its SHA-256 is the
+    manifest's, else why the delivery is incomplete (and no copy is left).
+
+    One read of the landing file checks it and gives the bytes the ingest reads: a file that changes
+    in the landing folder afterwards does not matter. Block by block: memory does not grow with the
+    file's size."""
+    source = landing_dir / meta["path"]
+    if not source.exists():
+        return f"{meta['path']}: listed in the manifest but not delivered"
+    copy.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    with open(f.path, "rb") as source, open(tmp, "wb") as target:
-        for block in iter(lambda: source.read(1 << 20), b""):
+    with open(source, "rb") as landed, open(copy, "wb") as target:
+        for block in iter(lambda: landed.read(1 << 20), b""):
             digest.update(block)
             target.write(block)
-    if digest.hexdigest() != f.sha256:  # changed between the two reads
-        tmp.unlink()
-        raise changed
-    os.replace(tmp, dest)  # atomic: the archive never holds a half-written file
+    problem = sha_mismatch_problem(meta, digest.hexdigest())
+    if problem:
+        copy.unlink()
+    return problem
+
+
+def _remove_copies(copies: list[Path], archive_dir: Path, archive_existed: bool) -> None:
+    """Remove the copies of files not loaded (loaded ones were renamed) and the folders made for them:
+    a refused delivery leaves nothing in the archive."""
+    for copy in copies:
+        copy.unlink(missing_ok=True)
+        folder = copy.parent
+        while folder != archive_dir and archive_dir in folder.parents:
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
+            folder = folder.parent
+    if not archive_existed:
+        try:
+            archive_dir.rmdir()
+        except OSError:
+            pass
+
+
+def _archive(f: LandedFile, archive_dir: Path) -> str:
+    """Move the checked copy to its archive name (the name carries the content hash, so a delivery
+    loaded again overwrites an identical file). Atomic: the archive never holds a half-written file."""
+    os.replace(f.path, archive_dir / f.archive_name)
     return f.archive_name
 
 
@@ -856,7 +909,11 @@ def _stage(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandedFil
                 except duckdb.Error as error:
                     con.execute(
                         "insert into _ingest_problems values (?, null, null, null, -1, null, ?, ?)",
-                        [str(f.path), "DuckDB cannot read the file as CSV", str(error)],
+                        [
+                            str(f.path),
+                            "DuckDB cannot read the file as CSV",
+                            str(error).replace(str(f.path), f.source_file),  # the landing file's name
+                        ],
                     )
     _number_rows(con, stage_table)
 
@@ -982,6 +1039,8 @@ def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
         "_ingest_problems",
         "_ingest_unreadable",
         "_ingest_refused",
+        "_ingest_lines",
+        "_ingest_manifest_rows",
     ):
         con.execute(f"drop table if exists {table}")
     _drop_rejects(con)
@@ -993,8 +1052,8 @@ def _check_contract(
     files: list[LandedFile],
     stage_table: str,
     rejected_table: str,
-) -> tuple[SuiteResult, ExtractContractError | None]:
-    """Every contract problem of the staged files: how they read, their text, then the GX suite.
+) -> tuple[ValueCheck, ExtractContractError | None]:
+    """Every contract problem of the staged files: how they read, their text, then the value rules.
 
     A file that does not read as the contract says, or where more rows than the entity's
     max_rejected_share break the contract, is refused (the error). The problems of the other files'
@@ -1093,7 +1152,9 @@ def _set_rows_aside(con: duckdb.DuckDBPyConnection, rejected_table: str) -> None
         query = f"select distinct _row_number from {rejected_table} where _path = ?"
         rows = {row for (row,) in con.execute(query, [path]).fetchall()}
         lines = _lines_of_rows(Path(path), rows)
-        con.register("_ingest_lines", pd.DataFrame({"row": list(lines), "line": list(lines.values())}))
+        if not lines:
+            continue
+        _temp_table(con, "_ingest_lines", {"row": list(lines), "line": list(lines.values())})
         try:
             con.execute(
                 f"update {rejected_table} q set _line_number = l.line from _ingest_lines l "
@@ -1101,7 +1162,7 @@ def _set_rows_aside(con: duckdb.DuckDBPyConnection, rejected_table: str) -> None
                 [path],
             )
         finally:
-            con.unregister("_ingest_lines")
+            con.execute("drop table _ingest_lines")
 
 
 def _quarantine_examples(
@@ -1170,8 +1231,11 @@ def _collect_parse_problems(
     con.execute(
         "create or replace temp table _ingest_unreadable as select distinct _path from _ingest_problems"
     )
-    files_df = pd.DataFrame({"path": [str(f.path) for f in files], "manifest_rows": [f.rows for f in files]})
-    con.register("_ingest_manifest_rows", files_df)
+    _temp_table(
+        con,
+        "_ingest_manifest_rows",
+        {"path": [str(f.path) for f in files], "manifest_rows": [f.rows for f in files]},
+    )
     try:
         con.execute(
             f"""
@@ -1187,7 +1251,7 @@ def _collect_parse_problems(
             """
         )
     finally:
-        con.unregister("_ingest_manifest_rows")
+        con.execute("drop table _ingest_manifest_rows")
 
 
 def _collect_text_problems(con: duckdb.DuckDBPyConnection, entity: Entity, stage_table: str) -> None:
@@ -1213,67 +1277,36 @@ def _collect_text_problems(con: duckdb.DuckDBPyConnection, entity: Entity, stage
     con.execute("insert into _ingest_problems " + " union all ".join(checks))
 
 
-def _collect_value_problems(con: duckdb.DuckDBPyConnection, entity: Entity, stage_table: str) -> SuiteResult:
-    """Run the entity's Great Expectations suite (quality/expectations.py) on the staged rows, in
-    batches of VALIDATION_CHUNK_ROWS (ordered by file and row), then look for repeated primary keys in
-    SQL over whole files; add what they find to _ingest_problems.
+@dataclass(frozen=True)
+class ValueCheck:
+    """What the value rules were checked on: rows, and rules (0 when there were no rows)."""
+
+    rows: int
+    expectations: int
+
+
+def _collect_value_problems(con: duckdb.DuckDBPyConnection, entity: Entity, stage_table: str) -> ValueCheck:
+    """Check the entity's contract rules (quality/contract_sql.py: required, types, allowed values,
+    patterns, min/max; the first failing rule of each value) on the staged rows, then look for repeated
+    primary keys within a file; add what they find to _ingest_problems. Both are SQL over the staged
+    table: nothing of the data is held in Python.
 
     Files that already have a parse problem are left out: their row numbering cannot be trusted.
     """
-    columns = ", ".join(_ident(c) for c in entity.column_names)
-    readable = "_path not in (select _path from _ingest_unreadable)"
-    rows, expectations, success = 0, 0, True
-    last_path, last_row = "", 0
-    while True:
-        # Keyset paging: each batch starts after the last row of the previous one.
-        frame = con.execute(
-            f"select {columns}, _path, _row_number from {stage_table} "
-            f"where {readable} and (_path > ? or (_path = ? and _row_number > ?)) "
-            f"order by _path, _row_number limit {VALIDATION_CHUNK_ROWS}",
-            [last_path, last_path, last_row],
-        ).df()
-        if frame.empty:
-            break
-        result = validate_frame(entity, frame)
-        rows, expectations = rows + result.rows, result.expectations
-        success = success and result.success
-        _add_failures(con, result.failures)
-        last_path, last_row = str(frame["_path"].iloc[-1]), int(frame["_row_number"].iloc[-1])
-        del frame, result
-    duplicates = duplicate_key_query(entity, f"(select * from {stage_table} where {readable})")
-    con.execute(
-        "create or replace temp table _ingest_found as "
-        "select _path, _row_number, null::bigint as _line_number, column_name, column_index, value, "
-        f"problem, detail from ({duplicates})"
-    )
-    try:
-        success = success and not con.execute("select count(*) from _ingest_found").fetchone()[0]
-        _insert_found(con)
-    finally:
-        con.execute("drop table _ingest_found")
-    return SuiteResult(success=success, rows=rows, expectations=expectations, failures=[])
-
-
-def _add_failures(con: duckdb.DuckDBPyConnection, failures: list) -> None:
-    if not failures:
-        return
-    found = pd.DataFrame(
-        {
-            "_path": [f.path for f in failures],
-            "_row_number": [f.row_number for f in failures],
-            "_line_number": [None for _ in failures],
-            "column_name": [f.column for f in failures],
-            "column_index": [f.column_index for f in failures],
-            "value": [f.value for f in failures],
-            "problem": [f.problem for f in failures],
-            "detail": [f.detail for f in failures],
-        }
-    )
-    con.register("_ingest_found", found)
-    try:
-        _insert_found(con)
-    finally:
-        con.unregister("_ingest_found")
+    readable = f"(select * from {stage_table} where _path not in (select _path from _ingest_unreadable))"
+    (rows,) = con.execute(f"select count(*) from {readable}").fetchone()
+    # Values first, then keys: a key value that breaks a rule is reported once, for the rule.
+    for query in (value_problems_query(entity, readable), duplicate_key_query(entity, readable)):
+        con.execute(
+            "create or replace temp table _ingest_found as "
+            "select _path, _row_number, null::bigint as _line_number, column_name, column_index, value, "
+            f"problem, detail from ({query})"
+        )
+        try:
+            _insert_found(con)
+        finally:
+            con.execute("drop table _ingest_found")
+    return ValueCheck(rows=rows, expectations=len(contract_rules(entity)) if rows else 0)
 
 
 def _insert_found(con: duckdb.DuckDBPyConnection) -> None:

@@ -36,16 +36,28 @@ def count_csv_rows(path: Path) -> int:
 
 
 def write_manifest(
-    landing_dir: Path, contract: Contract, system: str, extract_date: str, *, source: dict | None = None
+    landing_dir: Path,
+    contract: Contract,
+    system: str,
+    extract_date: str,
+    *,
+    source: dict | None = None,
+    known: dict[str, tuple[int, str]] | None = None,
 ) -> Path:
     """Write the manifest for a delivery whose files are already in place. Call it last.
     `source` says where a delivery made by `salesreview deliver` came from (profile, first load of
-    history, currency, absent entities, defaulted columns, source files); exporters omit it."""
+    history, currency, absent entities, defaulted columns, source files); exporters omit it.
+    `known`: entity -> (rows, sha256) of files the caller has just written from memory (the generator),
+    so they are not read back; the others are counted and hashed from disk."""
     files = {}
     for entity in contract.entities_of(system):
         rel = contract.file_path(system, entity.name, extract_date)
-        path = landing_dir / rel
-        files[entity.name] = {"path": rel, "rows": count_csv_rows(path), "sha256": sha256_of(path)}
+        if known is not None and entity.name in known:
+            rows, sha256 = known[entity.name]
+        else:
+            path = landing_dir / rel
+            rows, sha256 = count_csv_rows(path), sha256_of(path)
+        files[entity.name] = {"path": rel, "rows": rows, "sha256": sha256}
     manifest: dict = {"system": system, "extract_date": extract_date, "files": files}
     if source is not None:
         manifest["source"] = source
@@ -101,7 +113,11 @@ def file_problem(landing_dir: Path, meta: dict) -> str | None:
     path = landing_dir / meta["path"]
     if not path.exists():
         return f"{meta['path']}: listed in the manifest but not delivered"
-    actual = sha256_of(path)
+    return sha_mismatch_problem(meta, sha256_of(path))
+
+
+def sha_mismatch_problem(meta: dict, actual: str) -> str | None:
+    """Why a file listed in a manifest is not the one listed, given its SHA-256 (None: it is)."""
     if actual != meta["sha256"]:
         return (
             f"{meta['path']}: its SHA-256 is {actual[:12]}…, the manifest says {meta['sha256'][:12]}… "

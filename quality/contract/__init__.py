@@ -32,6 +32,7 @@ COLUMN_KEYS = {
 # the rest loads; above it the file is refused. extracts.yml's `defaults` and each entity may set it.
 DEFAULT_MAX_REJECTED_SHARE = 0.05
 COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+NUMERIC_TYPES = ("integer", "decimal")
 # DuckDB type each contract type is cast to in staging.
 DUCKDB_TYPES = {
     "string": "varchar",
@@ -154,6 +155,9 @@ def _parse(raw: dict) -> Contract:
                 raise ValueError(f"{e['name']}.{c['name']}: unknown keys {sorted(unknown)}")
             if c["type"] not in COLUMN_TYPES:
                 raise ValueError(f"{e['name']}.{c['name']}: unknown type {c['type']!r}")
+            if (c.get("min") is not None or c.get("max") is not None) and c["type"] not in NUMERIC_TYPES:
+                # min/max compare the value read as a number: only numbers have one
+                raise ValueError(f"{e['name']}.{c['name']}: min/max only for {' or '.join(NUMERIC_TYPES)}")
             allowed = c.get("allowed_values")
             columns.append(
                 Column(

@@ -30,28 +30,35 @@ rep_rows as (
     select * from periods where level = 'rep'
 ),
 
+rep_target_days as (
+
+    -- the daily targets of each rep row's period, in one pass for the whole period and its part up to the
+    -- as-of date
+    select
+        rep_rows.attainment_period_id,
+        round(coalesce(sum(targets_daily.target_amount_daily), 0), 2) as target_from_days,
+        round(coalesce(sum(targets_daily.target_amount_daily) filter (
+            where targets_daily.target_date <= warehouse_as_of.as_of_date
+        ), 0), 2) as target_to_date_from_days
+    from rep_rows
+    cross join warehouse_as_of
+    left join targets_daily
+        on
+            targets_daily.rep_id = rep_rows.unit_id
+            and targets_daily.target_date between rep_rows.period_start_date and rep_rows.period_end_date
+    group by rep_rows.attainment_period_id
+
+),
+
 rep_daily_check as (
 
     select
         'rep row vs daily rows' as check_name,
         rep_rows.attainment_period_id,
         rep_rows.target_amount as mart_value,
-        (
-            select round(coalesce(sum(targets_daily.target_amount_daily), 0), 2)
-            from targets_daily
-            where
-                targets_daily.rep_id = rep_rows.unit_id
-                and targets_daily.target_date between rep_rows.period_start_date and rep_rows.period_end_date
-        ) as target_from_days,
+        rep_target_days.target_from_days,
         rep_rows.target_to_date_amount,
-        (
-            select round(coalesce(sum(targets_daily.target_amount_daily), 0), 2)
-            from targets_daily
-            where
-                targets_daily.rep_id = rep_rows.unit_id
-                and targets_daily.target_date between rep_rows.period_start_date
-                and least(rep_rows.period_end_date, (select as_of_date from warehouse_as_of))
-        ) as target_to_date_from_days,
+        rep_target_days.target_to_date_from_days,
         rep_rows.actual_amount,
         (
             select coalesce(sum(won.amount), 0)
@@ -61,6 +68,8 @@ rep_daily_check as (
                 and won.closed_date between rep_rows.period_start_date and rep_rows.period_end_date
         ) as actual_from_won
     from rep_rows
+    inner join rep_target_days
+        on rep_rows.attainment_period_id = rep_target_days.attainment_period_id
 
 ),
 

@@ -92,7 +92,7 @@ def _check_specs(contract: Contract, system: str) -> list[dg.AssetCheckSpec]:
                 description=(
                     "The new files meet the extract contract (quality/contract/extracts.yml): readable UTF-8 "
                     "CSV, header, fields per line, row count against the manifest, no control characters, "
-                    "then the Great Expectations suite built from it (required values, types, allowed "
+                    "then the value rules built from it, checked in SQL (required values, types, allowed "
                     "values, patterns, ranges, primary key unique within a file). Rows that break it are "
                     "set aside unless more than the entity's max_rejected_share of a file's rows do."
                 ),

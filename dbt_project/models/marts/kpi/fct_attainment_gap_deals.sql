@@ -80,13 +80,32 @@ deals as (
 deal_units as (
 
     -- each deal counts for its owner, the owner's team and region, and the company
-    select deals.*, 'rep' as level, deals.owner_rep_id as unit_id from deals
+    select opportunity_id, expected_close_date, closed_date, 'rep' as level, owner_rep_id as unit_id from deals
     union all
-    select deals.*, 'team' as level, deals.team_id as unit_id from deals
+    select opportunity_id, expected_close_date, closed_date, 'team' as level, team_id as unit_id from deals
     union all
-    select deals.*, 'region' as level, deals.region as unit_id from deals
+    select opportunity_id, expected_close_date, closed_date, 'region' as level, region as unit_id from deals
     union all
-    select deals.*, 'company' as level, 'company' as unit_id from deals
+    select opportunity_id, expected_close_date, closed_date, 'company' as level, 'company' as unit_id from deals
+
+),
+
+deal_unit_periods as (
+
+    -- the periods a deal touches: those holding its promised or its close date (weeks, months and
+    -- quarters start at date_trunc, as in fct_attainment_periods), so that deals meet the gaps on
+    -- equal keys rather than every deal of a unit being compared with every period of that unit
+    select
+        deal_units.opportunity_id,
+        deal_units.level,
+        deal_units.unit_id,
+        period_types.period_type,
+        unnest(list_distinct([
+            cast(date_trunc(period_types.period_type, deal_units.expected_close_date) as date),
+            cast(date_trunc(period_types.period_type, deal_units.closed_date) as date)
+        ])) as period_start_date
+    from deal_units
+    cross join (values ('week'), ('month'), ('quarter')) as period_types (period_type)
 
 ),
 
@@ -105,33 +124,32 @@ classified as (
         gaps.target_amount,
         gaps.actual_amount,
         gaps.gap_amount,
-        deal_units.*,
+        deals.*,
         case
             when
-                deal_units.is_closed and not deal_units.is_won
-                and deal_units.closed_date between gaps.period_start_date and gaps.period_end_date
+                deals.is_closed and not deals.is_won
+                and deals.closed_date between gaps.period_start_date and gaps.period_end_date
                 then 'lost'
             when
-                deal_units.expected_close_date between gaps.period_start_date and gaps.period_end_date
-                and datediff('day', deal_units.expected_close_date, warehouse_as_of.as_of_date)
+                deals.expected_close_date between gaps.period_start_date and gaps.period_end_date
+                and datediff('day', deals.expected_close_date, warehouse_as_of.as_of_date)
                 > {{ var('slip_tolerance_days') }}
-                and (deal_units.closed_date is null or deal_units.closed_date > gaps.period_end_date)
+                and (deals.closed_date is null or deals.closed_date > gaps.period_end_date)
                 then 'slipped'
             when
-                deal_units.is_open
-                and deal_units.expected_close_date between gaps.period_start_date and gaps.period_end_date
+                deals.is_open
+                and deals.expected_close_date between gaps.period_start_date and gaps.period_end_date
                 then 'open_due'
         end as gap_reason
     from gaps
-    inner join deal_units
+    inner join deal_unit_periods
         on
-            gaps.level = deal_units.level
-            and gaps.unit_id = deal_units.unit_id
-            -- a cheap pre-filter: the deal touches the period by its promised or its close date
-            and (
-                deal_units.expected_close_date between gaps.period_start_date and gaps.period_end_date
-                or deal_units.closed_date between gaps.period_start_date and gaps.period_end_date
-            )
+            gaps.level = deal_unit_periods.level
+            and gaps.unit_id = deal_unit_periods.unit_id
+            and gaps.period_type = deal_unit_periods.period_type
+            and gaps.period_start_date = deal_unit_periods.period_start_date
+    inner join deals
+        on deal_unit_periods.opportunity_id = deals.opportunity_id
     cross join warehouse_as_of
 
 ),
