@@ -266,7 +266,9 @@ def _scale(scale, full, new_day, nothing_new, *, floor, week_packs, peak_gib=1.0
             _night(NEW_DAY, new_day, packs=10),
             _night(NOTHING_NEW, nothing_new, exit_code=1),
             _night(WEEK_PACKS, week_packs, packs=week_packs - 10),
-            _night(REBUILD, new_day, warehouse_mb=100 + growth_mb),
+            _night(REBUILD, new_day, warehouse_mb=100),
+            _night(f"{REBUILD} 2", new_day, warehouse_mb=100 + growth_mb / 2),
+            _night(f"{REBUILD} 3", new_day, warehouse_mb=100 + growth_mb),
         ],
         floor=FloorResult(wall=floor, cpu=floor * 1.8, models=111, tables_compared=82),
     )
@@ -289,7 +291,8 @@ def test_the_report_says_pass_or_miss_for_each_goal_from_the_numbers():
         "Scale 30 completes (every night does what it should)": "PASS",
         "Scale 30 full night (packs excluded)": "MISS",  # 980 / 240 = 4.1
         "All packs of a week (every region, both languages)": "MISS",  # 70 s
-        "The warehouse file does not grow on a rebuild (≤ +1%)": "MISS",  # +30% at scale 10
+        # 100 -> 115 -> 130 MB at scale 10
+        "The warehouse file does not grow on every rebuild (last of the rebuilds in a row": "MISS",
     }
     assert goals["Scale 10 full night (packs excluded)"].measured == "1.2 × (240 s / 200 s)"
     assert goals["A night with nothing new"].measured == "scale 1: 4%; scale 10: 6%; scale 30: 2%"
