@@ -594,6 +594,32 @@ def execute_floor(warehouse: Path, models: list[FloorModel], compare_with: Path 
     return result
 
 
+_FLOOR_CHILD = """
+import dataclasses, json, sys
+from pathlib import Path
+from pipelines.lib.benchmark import _read_json, execute_floor, floor_models
+copy, manifest, night = sys.argv[1:]
+result = execute_floor(Path(copy), floor_models(_read_json(manifest)), compare_with=Path(night))
+print(json.dumps(dataclasses.asdict(result)))
+"""
+
+
+def execute_floor_in_child(warehouse: Path, manifest: Path, compare_with: Path) -> FloorResult:
+    """execute_floor in a child process: DuckDB's memory stays out of the benchmark's own process, whose
+    size every later night's process would inherit at fork (and report as its own peak, ru_maxrss)."""
+    child = subprocess.run(
+        [sys.executable, "-c", _FLOOR_CHILD, str(warehouse), str(manifest), str(compare_with)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if child.returncode != 0:
+        return FloorResult(error="the floor failed: " + child.stderr[-500:])
+    measured = json.loads(child.stdout.strip().splitlines()[-1])
+    measured["slowest"] = [tuple(item) for item in measured["slowest"]]
+    return FloorResult(**measured)
+
+
 def run_floor(night_warehouse: Path, workdir: Path) -> FloorResult:
     """The floor on a copy of `night_warehouse` (same file name: DuckDB views name the catalog by it):
     `dbt compile --full-refresh` of the models against the copy, then execute_floor. The copy is
@@ -621,8 +647,7 @@ def run_floor(night_warehouse: Path, workdir: Path) -> FloorResult:
         )
         if compiled.returncode != 0:
             return FloorResult(error="dbt compile failed: " + (compiled.stdout + compiled.stderr)[-500:])
-        manifest = _read_json(floor_dir / "target" / "manifest.json")
-        return execute_floor(copy, floor_models(manifest), compare_with=source)
+        return execute_floor_in_child(copy, floor_dir / "target" / "manifest.json", source)
     except Exception as error:  # noqa: BLE001 - the nights' figures stand without it
         return FloorResult(error=f"{type(error).__name__}: {error}")
     finally:
