@@ -439,14 +439,20 @@ def _deliver(held: Path, landing: Path) -> None:
         path.rename(target)
 
 
+def delivered_rows(landing: Path) -> int:
+    """Rows of every file the landing folder's manifests list."""
+    return sum(
+        int(meta["rows"])
+        for manifest in landing.glob("*/_manifests/*.json")
+        for meta in _read_json(manifest).get("files", {}).values()
+    )
+
+
 def prepare_company(root: Path, scale: float, days: int, progress: Progress) -> tuple[int, float, bool]:
     """A company of `days` deliveries at `scale` in root/landing, less its last day (held back for the
     night with one new day, see deliver_next_day). Reused when root already holds one generated at this
     scale and days (its warehouse, releases and run history are removed first). Returns rows delivered,
     generation seconds and whether it was reused."""
-    from pipelines.cli import generate_progress
-    from pipelines.generator import generate
-
     info_path = root / COMPANY_FILE
     info = _read_json(info_path)
     if info.get("scale") == scale and info.get("days") == days and (root / "landing").is_dir():
@@ -461,17 +467,23 @@ def prepare_company(root: Path, scale: float, days: int, progress: Progress) -> 
         if root.exists():
             shutil.rmtree(root)
         started = time.perf_counter()
-        say = generate_progress(progress)
-        rows = sum(
-            generate(
-                root / "landing",
-                scale=scale,
-                days=days,
-                progress=lambda stage, item=None: say(f"scale {scale:g}: {stage}", item),
-            ).values()
+        # In a child process, as the nights: the generator's memory (GBs at scale 30) would otherwise stay
+        # in this process, and every night's process inherits its size at fork (ru_maxrss).
+        progress.start(f"scale {scale:g}: salesreview generate")
+        generated = subprocess.run(
+            _salesreview(
+                "generate", "--scale", f"{scale:g}", "--days", str(days), "--out", str(root / "landing")
+            ),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
         )
-        progress.end()
+        if generated.returncode != 0:
+            progress.end("FAILED")
+            raise RuntimeError(f"salesreview generate failed: {generated.stderr[-2000:]}")
         generate_seconds, reused = time.perf_counter() - started, False
+        progress.end(f"done in {generate_seconds:.1f} s")
+        rows = delivered_rows(root / "landing")
         info_path.write_text(
             json.dumps({"scale": scale, "days": days, "rows": rows, "generate_seconds": generate_seconds}),
             encoding="utf-8",
