@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
-from pipelines.lib.child_processes import stop_children
+from pipelines.lib.child_processes import stop_children, watch_for_termination
 from pipelines.lib.nightly_run import nightly_run_config, partition_range_tags
 from pipelines.lib.progress import BuildProgress, Progress, dbt_node_count
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
@@ -226,6 +226,7 @@ def _build(
         while running_build(settings.release_paths.lock_path):
             time.sleep(2)
     signal.signal(signal.SIGTERM, _interrupt)
+    watch_for_termination()  # a signal whose exception gets lost still stops the publish
     log_file = settings.log_dir / f"build-{datetime.now():%Y%m%d-%H%M%S}.log"
     started = time.perf_counter()
     if require_new_delivery and as_of_date is None and dates is None and not full_refresh:

@@ -64,3 +64,23 @@ def test_the_dbt_wrapper_runs_dbt_and_ignores_a_build_pid_it_does_not_descend_fr
         [wrapper, "--version"], env={**os.environ, "SRW_BUILD_PID": str(dead.pid)}, capture_output=True
     )
     assert orphan.returncode == 1 and orphan.stdout == b""
+
+
+def test_a_sigterm_is_remembered_even_when_its_exception_is_lost():
+    """The exception a signal handler raises can be swallowed (inside a garbage-collection callback):
+    the kernel-level record still says a SIGTERM came, and publishing refuses (release/assets.py)."""
+    script = (
+        "import os, signal\n"
+        "from pipelines.lib.child_processes import termination_requested, watch_for_termination\n"
+        "watch_for_termination()\n"
+        "signal.signal(signal.SIGTERM, lambda *_: None)  # the interruption lost on its way\n"
+        "signal.signal(signal.SIGUSR1, lambda *_: None)\n"
+        "print(termination_requested())\n"
+        "os.kill(os.getpid(), signal.SIGUSR1)  # not a request to stop\n"
+        "print(termination_requested())\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "print(termination_requested(), termination_requested())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True", "True"]

@@ -68,3 +68,32 @@ def dbt_main() -> None:
     die_with_parent()
     dbt = Path(sys.executable).with_name("dbt")
     os.execv(dbt, [str(dbt), *sys.argv[1:]])
+
+
+# A SIGTERM or Ctrl-C is turned into an exception by whichever Python handler is in place (ours, or
+# Dagster's during a run). If it lands while the interpreter runs a garbage-collection callback, that
+# exception is "ignored" and the build would go on to publish. The kernel-level record below cannot be
+# lost that way: Python writes each signal's number to the wakeup fd whatever the handler does.
+_termination = {"read_fd": None, "requested": False}
+
+
+def watch_for_termination() -> None:
+    """Record every SIGTERM/SIGINT this process gets from now on (main thread; once per process)."""
+    if _termination["read_fd"] is not None:
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    _termination["read_fd"] = read_fd
+
+
+def termination_requested() -> bool:
+    """Whether a SIGTERM or SIGINT arrived since watch_for_termination (sticky)."""
+    read_fd = _termination["read_fd"]
+    if read_fd is not None and not _termination["requested"]:
+        with suppress(BlockingIOError):
+            while received := os.read(read_fd, 512):
+                if {signal.SIGTERM, signal.SIGINT} & set(received):
+                    _termination["requested"] = True
+    return _termination["requested"]

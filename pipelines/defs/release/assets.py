@@ -10,6 +10,7 @@ import dagster as dg
 from pipelines.defs.quality_reports.assets import SAMPLE_KEY
 from pipelines.defs.reports.assets import PACKS_KEY
 from pipelines.defs.resources import PUBLISH_KEY, ReleaseResource
+from pipelines.lib.child_processes import termination_requested
 from pipelines.lib.removals import applied_requests, forget
 
 
@@ -24,6 +25,8 @@ from pipelines.lib.removals import applied_requests, forget
     ),
 )
 def published_release(context: dg.AssetExecutionContext, release: ReleaseResource) -> dg.MaterializeResult:
+    if termination_requested():  # a SIGTERM whose interruption was lost on the way: still not published
+        raise dg.DagsterExecutionInterruptedError()
     with release.connect(read_only=True) as con:
         as_of = con.execute("select as_of_date from marts.warehouse_as_of").fetchone()
         removals = applied_requests(release.paths, con)
