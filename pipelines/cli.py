@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipelines.lib.build_report import BuildSummary, format_summary, summarize
-from pipelines.lib.child_processes import stop_children, watch_for_termination
+from pipelines.lib.child_processes import stop_children, termination_requested, watch_for_termination
 from pipelines.lib.nightly_run import nightly_run_config, partition_range_tags
 from pipelines.lib.progress import BuildProgress, Progress, dbt_node_count
 from pipelines.lib.release import BuildRunning, describe_running_build, running_build
@@ -248,6 +248,8 @@ def _build(
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED, None
+    if termination_requested() and not summary.interrupted_in:  # its exception was lost on the way
+        summary.interrupted_in = summary.failed_step or "the run"
     if summary.interrupted_in:
         stop_children()
     print(format_summary(summary, time.perf_counter() - started))

@@ -75,12 +75,18 @@ def test_a_sigterm_is_remembered_even_when_its_exception_is_lost():
         "watch_for_termination()\n"
         "signal.signal(signal.SIGTERM, lambda *_: None)  # the interruption lost on its way\n"
         "signal.signal(signal.SIGUSR1, lambda *_: None)\n"
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
         "print(termination_requested())\n"
         "os.kill(os.getpid(), signal.SIGUSR1)  # not a request to stop\n"
-        "print(termination_requested())\n"
+        "time.sleep(0.5)\n"
+        "print(termination_requested(), child.poll() is None)\n"
         "os.kill(os.getpid(), signal.SIGTERM)\n"
-        "print(termination_requested(), termination_requested())\n"
+        "deadline = time.monotonic() + 20\n"
+        "while child.poll() is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "print(termination_requested(), child.poll() is None)  # the child was stopped\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "False", "True", "True"]
+    assert result.stdout.split() == ["False", "False", "True", "True", "False"]

@@ -79,6 +79,7 @@ class BuildSummary:
     steps_skipped: int = 0
     published: str | None = None  # the release published by this build
     interrupted_in: str | None = None  # the step a SIGTERM or Ctrl-C stopped
+    failed_step: str | None = None  # the first step that failed
     held_back: str | None = None  # what the blocking data-quality rules keep out of the marts
     loads: dict[str, SystemLoad] = field(default_factory=dict)  # per system, in the order they ran
     warned: list[CheckOutcome] = field(default_factory=list)  # warning checks that did not pass
@@ -449,6 +450,7 @@ def summarize(entries: Iterable, success: bool, warehouse_path: Path | None = No
         add(summary.problems, "dbt tests failed:\n" + "\n".join(group_checks(failed_tests)))
     for event in events:
         if event.event_type_value == "STEP_FAILURE":
+            summary.failed_step = summary.failed_step or event.step_key
             data = event.event_specific_data
             if data.user_failure_data is not None:  # a deliberate dg.Failure: a data problem, said once
                 description = _failure(data.user_failure_data.description or event.step_key)

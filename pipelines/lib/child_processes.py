@@ -16,6 +16,7 @@ import ctypes.util
 import os
 import signal
 import sys
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -72,28 +73,31 @@ def dbt_main() -> None:
 
 # A SIGTERM or Ctrl-C is turned into an exception by whichever Python handler is in place (ours, or
 # Dagster's during a run). If it lands while the interpreter runs a garbage-collection callback, that
-# exception is "ignored" and the build would go on to publish. The kernel-level record below cannot be
-# lost that way: Python writes each signal's number to the wakeup fd whatever the handler does.
-_termination = {"read_fd": None, "requested": False}
+# exception is "ignored" and the build would run on and publish. Python also writes each signal's number
+# to the wakeup fd, at once and whatever the handler does: a thread reading it stops the children (dbt
+# fails, the run stops) and remembers the request, which the CLI and the publish step then honour.
+_termination = {"watching": False, "requested": False}
 
 
 def watch_for_termination() -> None:
-    """Record every SIGTERM/SIGINT this process gets from now on (main thread; once per process)."""
-    if _termination["read_fd"] is not None:
+    """From now on, a SIGTERM/SIGINT to this process stops its children and is remembered (call from the
+    main thread, once per process)."""
+    if _termination["watching"]:
         return
     read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
     os.set_blocking(write_fd, False)
     signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-    _termination["read_fd"] = read_fd
+    _termination["watching"] = True
+
+    def watch() -> None:
+        while received := os.read(read_fd, 512):
+            if {signal.SIGTERM, signal.SIGINT} & set(received) and not _termination["requested"]:
+                _termination["requested"] = True
+                stop_children()
+
+    threading.Thread(target=watch, name="termination-watch", daemon=True).start()
 
 
 def termination_requested() -> bool:
-    """Whether a SIGTERM or SIGINT arrived since watch_for_termination (sticky)."""
-    read_fd = _termination["read_fd"]
-    if read_fd is not None and not _termination["requested"]:
-        with suppress(BlockingIOError):
-            while received := os.read(read_fd, 512):
-                if {signal.SIGTERM, signal.SIGINT} & set(received):
-                    _termination["requested"] = True
+    """Whether a SIGTERM or SIGINT arrived since watch_for_termination."""
     return _termination["requested"]
