@@ -249,7 +249,7 @@ def _build(
         )
         return EXIT_INTERRUPTED, None
     if termination_requested() and not summary.interrupted_in:  # its exception was lost on the way
-        summary.interrupted_in = summary.failed_step or "the run"
+        summary.interrupted_in = summary.failed_step or summary.unfinished_step or "the run"
     if summary.interrupted_in:
         stop_children()
     print(format_summary(summary, time.perf_counter() - started))

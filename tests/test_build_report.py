@@ -92,6 +92,22 @@ def test_an_interrupt_is_not_an_error():
     )
 
 
+def test_the_step_a_run_was_stopped_in_is_known_without_its_failure_event():
+    # a SIGTERM whose exception was lost: the run ends with no STEP_FAILURE (cli.py names this step)
+    entries = [
+        _entry("STEP_START", "raw_crm"),
+        _entry("STEP_SUCCESS", "raw_crm", NS(duration_ms=1500)),
+        _entry("STEP_START", "raw_erp"),
+        _entry("STEP_SKIPPED", "raw_erp"),
+        _entry("STEP_START", "sales_review_dbt_assets"),
+        _entry("RUN_FAILURE"),
+    ]
+    summary = summarize(entries, success=False)
+    assert (summary.unfinished_step, summary.failed_step) == ("sales_review_dbt_assets", None)
+    entries.insert(-1, _failure("sales_review_dbt_assets", "dbt build failed"))
+    assert summarize(entries, success=False).unfinished_step is None
+
+
 # --------------------------------------------------------------------------- what the night did
 
 

@@ -80,6 +80,7 @@ class BuildSummary:
     published: str | None = None  # the release published by this build
     interrupted_in: str | None = None  # the step a SIGTERM or Ctrl-C stopped
     failed_step: str | None = None  # the first step that failed
+    unfinished_step: str | None = None  # a step that started and never ended (the run was stopped in it)
     held_back: str | None = None  # what the blocking data-quality rules keep out of the marts
     loads: dict[str, SystemLoad] = field(default_factory=dict)  # per system, in the order they ran
     warned: list[CheckOutcome] = field(default_factory=list)  # warning checks that did not pass
@@ -395,6 +396,11 @@ def summarize(entries: Iterable, success: bool, warehouse_path: Path | None = No
             summary.dbt_mode = entry.user_message[len(DBT_MODE_PREFIX) :]
         if entry.dagster_event is None and (entry.user_message or "").startswith(DBT_RESULTS_PREFIX):
             summary.dbt_run_results = entry.user_message[len(DBT_RESULTS_PREFIX) :]
+    unfinished = {e.step_key: None for e in events if e.event_type_value == "STEP_START"}
+    for event in events:
+        if event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            unfinished.pop(event.step_key, None)
+    summary.unfinished_step = next(iter(unfinished), None)
     for event in events:
         kind = event.event_type_value
         if kind == "ASSET_CHECK_EVALUATION":

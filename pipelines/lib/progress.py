@@ -148,7 +148,7 @@ class BuildProgress:
                 self.dbt_done.add(str(unique_id))
                 self._say_dbt_count()
         elif kind in RUN_ENDS:
-            self.progress.end()
+            self.progress.end("done" if kind in ("PIPELINE_SUCCESS", "RUN_SUCCESS") else "stopped")
             self.phase = None
 
     def _say_dbt_count(self) -> None:
