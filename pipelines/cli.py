@@ -47,7 +47,7 @@ def generate_progress(progress: Progress):
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from pipelines.generator import generate
+    from pipelines.sample.generator import generate
 
     started = time.perf_counter()
     progress = Progress()
@@ -58,7 +58,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             return 2
         import tempfile
 
-        from pipelines.generator.shapes import write_shape
+        from pipelines.sample.generator.shapes import write_shape
 
         with tempfile.TemporaryDirectory(prefix="salesreview-shape-") as landing:
             generate(
@@ -97,7 +97,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_next_day(args: argparse.Namespace) -> int:
     import json
 
-    from pipelines.generator import add_next_day
+    from pipelines.sample.generator import add_next_day
     from quality.contract import load_contract
 
     landing = Path(args.landing) if args.landing else Settings.from_env().landing_dir
@@ -434,7 +434,7 @@ def _cmd_remove_day(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from pipelines.lib.benchmark import (
+    from pipelines.sample.benchmark import (
         describe_machine,
         evaluate_goals,
         format_benchmark,
@@ -475,7 +475,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 def _cmd_evaluate_detection(args: argparse.Namespace) -> int:
     import tempfile
 
-    from quality.evaluation import build_with_defects, format_table, quarantined_records, score
+    from pipelines.sample.evaluation import build_with_defects, format_table, quarantined_records, score
 
     scores_by_seed = {}
     with tempfile.TemporaryDirectory(prefix="srw-eval-") as tmp:

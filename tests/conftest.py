@@ -90,7 +90,7 @@ def built_company(
     in `source`, and what the build printed. Read it, or take the `company` fixture (a copy) to change it."""
     root = tmp_path_factory.mktemp("company")
     source = root.parent / f"{root.name}-source"
-    from pipelines.generator import generate
+    from pipelines.sample.generator import generate
 
     generate(
         source,

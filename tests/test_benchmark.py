@@ -14,7 +14,9 @@ from types import SimpleNamespace as NS
 
 import duckdb
 
-from pipelines.lib.benchmark import (
+from pipelines.lib.build_report import summarize
+from pipelines.lib.progress import Progress
+from pipelines.sample.benchmark import (
     BUILD_PHASE_LINE,
     COMPANY_FILE,
     FULL,
@@ -39,8 +41,6 @@ from pipelines.lib.benchmark import (
     run_measured,
     write_report,
 )
-from pipelines.lib.build_report import summarize
-from pipelines.lib.progress import Progress
 
 MB = 2**20
 

@@ -209,13 +209,15 @@ def test_run_on_an_empty_landing_folder_generates_the_sample_through_the_generat
 ):
     """`make run` on a fresh clone: the sample is generated with the generate command's own options
     (a Namespace built by hand once missed an option added to the command), then the build runs."""
-    import pipelines.generator
+    import pipelines.sample.generator
     from pipelines import cli
 
     calls = []
     monkeypatch.setenv("SRW_LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setattr(
-        pipelines.generator, "generate", lambda out, **options: calls.append(("generate", out, options)) or {}
+        pipelines.sample.generator,
+        "generate",
+        lambda out, **options: calls.append(("generate", out, options)) or {},
     )
     monkeypatch.setattr(cli, "prepare_dbt", lambda: calls.append(("prepare",)))
     monkeypatch.setattr(cli, "_build", lambda *a, **k: (calls.append(("build",)), (0, None))[1])

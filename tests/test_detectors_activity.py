@@ -10,9 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipelines.generator.defects import inject_defects
-from pipelines.generator.defects.customers_activities import normalize_company_name
-from pipelines.generator.simulate import make_timeline, simulate
+from pipelines.sample.defects import inject_defects
+from pipelines.sample.defects.customers_activities import normalize_company_name
+from pipelines.sample.generator.simulate import make_timeline, simulate
 
 END = date(2026, 11, 22)
 TIMELINE = make_timeline(END, 365)

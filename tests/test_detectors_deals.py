@@ -1,4 +1,4 @@
-"""Labelled defects on the deal and ERP side (pipelines/generator/defects/deals_erp.py, quality/DEFECTS.md).
+"""Labelled defects on the deal and ERP side (pipelines/sample/defects/deals_erp.py, quality/DEFECTS.md).
 
 The detectors themselves are dbt models with unit tests next to them
 (dbt_project/models/quality/detectors/_detectors_deals__models.yml); their precision and recall are measured
@@ -16,10 +16,10 @@ from statistics import median
 
 import pytest
 
-from pipelines.generator import DEFAULT_END_DATE
-from pipelines.generator.defects import LOOK_ALIKE, inject_defects
-from pipelines.generator.defects.deals_erp import postponements
-from pipelines.generator.simulate import make_timeline, simulate
+from pipelines.sample.defects import LOOK_ALIKE, inject_defects
+from pipelines.sample.defects.deals_erp import postponements
+from pipelines.sample.generator import DEFAULT_END_DATE
+from pipelines.sample.generator.simulate import make_timeline, simulate
 
 CLASSES = [
     "anomalous_amount",
@@ -205,7 +205,7 @@ def test_orphan_references_point_at_ids_that_never_existed_in_the_samples_id_for
     assert min(entities[e] for e in checks) >= 10
 
 
-# --- the deal's references (pipelines/generator/defects/references.py) ------------------------------
+# --- the deal's references (pipelines/sample/defects/references.py) ------------------------------
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -1,7 +1,7 @@
 """Scoring of the quarantine against labelled defects, worked out by hand."""
 
-from pipelines.generator.defects import Label, read_labels, write_labels
-from quality.evaluation import score
+from pipelines.sample.defects import Label, read_labels, write_labels
+from pipelines.sample.evaluation import score
 
 
 def test_precision_and_recall_per_class():
@@ -51,7 +51,7 @@ def test_labels_round_trip(tmp_path):
 
 def test_generate_command_writes_the_labels_it_is_asked_for(tmp_path):
     from pipelines.cli import main
-    from pipelines.generator.defects import read_labels
+    from pipelines.sample.defects import read_labels
 
     labels = tmp_path / "labels.csv"
     assert (

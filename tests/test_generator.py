@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.generator import generate
-from pipelines.generator.common import monday_of, next_workday, quarter_start
-from pipelines.generator.company import org_sizes
-from pipelines.generator.deliveries import format_value, snapshot_as_of, split_by_day
-from pipelines.generator.targets import quarter_mondays
 from pipelines.lib.landing import file_problem, list_extract_dates, read_manifest
+from pipelines.sample.generator import generate
+from pipelines.sample.generator.common import monday_of, next_workday, quarter_start
+from pipelines.sample.generator.company import org_sizes
+from pipelines.sample.generator.deliveries import format_value, snapshot_as_of, split_by_day
+from pipelines.sample.generator.targets import quarter_mondays
 from quality.contract import load_contract
 
 END = date(2026, 3, 31)

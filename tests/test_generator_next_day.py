@@ -1,4 +1,4 @@
-"""One more day for a generated company (pipelines/generator/nextday.py, `salesreview next-day`).
+"""One more day for a generated company (pipelines/sample/generator/nextday.py, `salesreview next-day`).
 
 A small company (scale 0.1, 40 days up to Sunday 2026-09-27) is generated once per module; the tests add
 days to copies of it: Monday (the collection plan) to Saturday, across the first day of Q4 (the quarter's
@@ -18,10 +18,10 @@ import pytest
 from test_generator import value_problems
 
 from pipelines.cli import main
-from pipelines.generator import add_next_day, generate
-from pipelines.generator.deliveries import DELIVERY_DAY_COLUMN
 from pipelines.lib.ingest import ingest_all
 from pipelines.lib.landing import count_csv_rows, file_problem, list_extract_dates, read_manifest
+from pipelines.sample.generator import add_next_day, generate
+from pipelines.sample.generator.deliveries import DELIVERY_DAY_COLUMN
 from quality.contract import load_contract
 
 CONTRACT = load_contract()

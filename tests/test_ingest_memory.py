@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.lib import ingest
-from pipelines.lib.benchmark import INGEST_BENCH_SYSTEM, write_ingest_delivery
+from pipelines.sample.benchmark import INGEST_BENCH_SYSTEM, write_ingest_delivery
 from quality.contract import load_contract
 
 CONTRACT = load_contract()

@@ -38,7 +38,7 @@ def contract():
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     """Five days of a tiny company's deliveries, to copy into a landing folder day by day."""
-    from pipelines.generator import generate
+    from pipelines.sample.generator import generate
 
     out = tmp_path_factory.mktemp("generated")
     generate(out, scale=0.02, seed=5, end_date=date.fromisoformat(DAYS[-1]), days=len(DAYS))

@@ -1,5 +1,5 @@
-"""The sample company written as real exports (pipelines/generator/shapes.py): encodings, headers, units,
-date forms and the Excel layout the shipped profiles expect. The round trip through `deliver` is in
+"""The sample company written as real exports (pipelines/sample/generator/shapes.py): encodings, headers,
+units, date forms and the Excel layout the shipped profiles expect. The round trip through `deliver` is in
 test_shipped_profiles.py."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.generator import generate
-from pipelines.generator.shapes import (
+from pipelines.sample.generator import generate
+from pipelines.sample.generator.shapes import (
     CN_CRM_STAGES,
     SALESFORCE_STAGES,
     current_state,

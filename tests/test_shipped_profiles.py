@@ -1,7 +1,8 @@
 """The shipped source profiles (profiles/*.yml) read the exports they are written for.
 
 A small company is generated as contract-shaped deliveries, written as each real export
-(pipelines/generator/shapes.py), delivered back with the shipped profile (`salesreview deliver`), and the
+(pipelines/sample/generator/shapes.py), delivered back with the shipped profile (`salesreview deliver`),
+and the
 delivered files must hold the company's current state for every column the export carries; the columns it
 cannot carry are empty or defaulted and said so in the manifest. Then the warehouse's raw tables, loaded
 from the original and from the delivered landing, give the same won amounts and open receivables.
@@ -19,11 +20,11 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.generator import generate
-from pipelines.generator.shapes import current_state, display_names, write_shape
 from pipelines.lib.deliver import deliver
 from pipelines.lib.ingest import ingest_system
 from pipelines.lib.profiles import load_profile
+from pipelines.sample.generator import generate
+from pipelines.sample.generator.shapes import current_state, display_names, write_shape
 from quality.contract import load_contract
 
 END = date(2026, 11, 22)

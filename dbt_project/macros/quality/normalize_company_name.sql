@@ -10,7 +10,7 @@
          autonomous region or municipality (上海, 上海市, 广东省, 内蒙古自治区 ...), then the city again
          (浙江省杭州华信 -> 华信).
     Two companies with the same name in different cities are different legal entities, so callers
-    compare names within a city. pipelines/generator/defects/customers_activities.py has a Python twin.
+    compare names within a city. pipelines/sample/defects/customers_activities.py has a Python twin.
 -#}
 
 {% macro normalize_company_name(name_column, city_column=none) -%}

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from pipelines.generator.common import Timeline, next_quarter_start, quarter_start, rng_for
-from pipelines.generator.company import Company, Rep
-from pipelines.generator.pipeline import Opportunity
+from pipelines.sample.generator.common import Timeline, next_quarter_start, quarter_start, rng_for
+from pipelines.sample.generator.company import Company, Rep
+from pipelines.sample.generator.pipeline import Opportunity
 
 COMPANY_ATTAINMENT = 0.92
 Q4_UPLIFT = 1.2

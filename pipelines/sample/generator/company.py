@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from faker import Faker
 
-from pipelines.generator.common import Timeline, poisson, rng_for, weighted, work_time
+from pipelines.sample.generator.common import Timeline, poisson, rng_for, weighted, work_time
 
 REGIONS = {  # region -> (code used in team ids, cities of the region)
     "华东": ("HD", ["上海", "杭州", "南京", "苏州", "宁波", "合肥", "济南", "青岛", "福州", "无锡"]),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipelines.generator import activities, company, erp, feedback, pipeline, targets
-from pipelines.generator.common import Timeline
+from pipelines.sample.generator import activities, company, erp, feedback, pipeline, targets
+from pipelines.sample.generator.common import Timeline
 
 WARMUP_DAYS = 270  # simulated before the window so that the funnel and receivables are full on day one
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.generator.common import Timeline, rng_for
+from pipelines.sample.generator.common import Timeline, rng_for
 
 DEFECT = "defect"
 LOOK_ALIKE = "look_alike"

@@ -6,9 +6,9 @@ import bisect
 import random
 from datetime import date, datetime, time, timedelta
 
-from pipelines.generator.common import Timeline, load_stages, monday_of, rng_for, weighted, work_time
-from pipelines.generator.company import Company, Customer, Rep
-from pipelines.generator.pipeline import Opportunity
+from pipelines.sample.generator.common import Timeline, load_stages, monday_of, rng_for, weighted, work_time
+from pipelines.sample.generator.company import Company, Customer, Rep
+from pipelines.sample.generator.pipeline import Opportunity
 
 WEEKLY = {"拜访": (3, 8), "电话": (5, 12), "邮件": (2, 6)}  # per rep per week, before diligence
 DURATION = {"拜访": (30, 120), "电话": (3, 30)}  # minutes; emails have none

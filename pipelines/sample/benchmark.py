@@ -495,7 +495,7 @@ def prepare_company(root: Path, scale: float, days: int, progress: Progress) -> 
 def deliver_next_day(root: Path) -> date:
     """The delivery of the night with one new day: the day held back by prepare_company, into the
     landing folder. Returns its extract date. (The one place to switch to a day generated on top of the
-    company, e.g. pipelines.generator.add_next_day.)"""
+    company, e.g. pipelines.sample.generator.add_next_day.)"""
     day = max(p.stem for p in (root / "held").glob("*/_manifests/*.json"))
     _deliver(root / "held", root / "landing")
     return date.fromisoformat(day)
@@ -609,7 +609,7 @@ def execute_floor(warehouse: Path, models: list[FloorModel], compare_with: Path 
 _FLOOR_CHILD = """
 import dataclasses, json, sys
 from pathlib import Path
-from pipelines.lib.benchmark import _read_json, execute_floor, floor_models
+from pipelines.sample.benchmark import _read_json, execute_floor, floor_models
 copy, manifest, night = sys.argv[1:]
 result = execute_floor(Path(copy), floor_models(_read_json(manifest)), compare_with=Path(night))
 print(json.dumps(dataclasses.asdict(result)))

@@ -1,6 +1,6 @@
 """Measured detection: precision and recall of the quarantine against labelled defects.
 
-For each seed: generate a company with labelled defects and look-alikes (pipelines.generator.defects), run
+For each seed: generate a company with labelled defects and look-alikes (pipelines.sample.defects), run
 the real nightly build on it (a fresh process, as an operator would), read quality.quarantine, and compare
 its (defect_class, entity, record_id) with the labels, class by class (quality/DEFECTS.md).
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.generator import DEFAULT_END_DATE, generate
-from pipelines.generator.defects import Label, read_labels
 from pipelines.lib.settings import REPO_ROOT, dagster_env
+from pipelines.sample.defects import Label, read_labels
+from pipelines.sample.generator import DEFAULT_END_DATE, generate
 
 RECALL_GOAL = 0.95
 PRECISION_GOAL = 0.90

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from faker import Faker
 
-from pipelines.generator.activities import (
+from pipelines.lib.landing import list_extract_dates, write_manifest
+from pipelines.sample.generator.activities import (
     DURATION,
     INTENTION_BY_STAGE,
     INTENTION_SHARE,
@@ -43,7 +44,7 @@ from pipelines.generator.activities import (
     WEEKLY,
     _visit_fits,
 )
-from pipelines.generator.common import (
+from pipelines.sample.generator.common import (
     creation_season,
     load_stages,
     next_workday,
@@ -53,7 +54,7 @@ from pipelines.generator.common import (
     weighted,
     work_time,
 )
-from pipelines.generator.company import (
+from pipelines.sample.generator.company import (
     CHANNELS,
     CREDIT_TERMS,
     INDUSTRIES,
@@ -62,16 +63,16 @@ from pipelines.generator.company import (
     TIERS,
     mobile,
 )
-from pipelines.generator.deliveries import _lines, _write_bytes, _write_csv
-from pipelines.generator.erp import (
+from pipelines.sample.generator.deliveries import _lines, _write_bytes, _write_csv
+from pipelines.sample.generator.erp import (
     DEPOSIT_SHARE,
     HANDED_TO_LEGAL_AFTER_DAYS,
     METHODS,
     RISK_REASONS,
     SPLIT_INVOICE_FROM,
 )
-from pipelines.generator.feedback import CATEGORIES, COMMENTS, FEEDBACK_SHARE, SATISFACTION
-from pipelines.generator.pipeline import (
+from pipelines.sample.generator.feedback import CATEGORIES, COMMENTS, FEEDBACK_SHARE, SATISFACTION
+from pipelines.sample.generator.pipeline import (
     COMPETITORS,
     CONVERSION,
     DEALS_PER_WEEK,
@@ -85,8 +86,7 @@ from pipelines.generator.pipeline import (
     SKIP_DEMO,
     TYPICAL_DEAL_FLOOR,
 )
-from pipelines.generator.targets import GROWTH, Q4_UPLIFT, quarter_mondays
-from pipelines.lib.landing import list_extract_dates, write_manifest
+from pipelines.sample.generator.targets import GROWTH, Q4_UPLIFT, quarter_mondays
 from quality.contract import Contract, Entity, load_contract
 
 CRM_WINDOW_DAYS = 60  # open leads and deals, the accounts each rep works on

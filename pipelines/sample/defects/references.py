@@ -14,10 +14,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from pipelines.generator.common import Timeline, next_workday, work_time
-from pipelines.generator.company import mobile
-from pipelines.generator.defects import DEFECT, LOOK_ALIKE, Label, register
-from pipelines.generator.defects.deals_erp import (
+from pipelines.sample.defects import DEFECT, LOOK_ALIKE, Label, register
+from pipelines.sample.defects.deals_erp import (
     DEFECTS_PER_CLASS,
     LOOK_ALIKES_PER_CLASS,
     _book_order,
@@ -29,6 +27,8 @@ from pipelines.generator.defects.deals_erp import (
     _sample,
     _workdays,
 )
+from pipelines.sample.generator.common import Timeline, next_workday, work_time
+from pipelines.sample.generator.company import mobile
 
 # A pinyin input method offers the character that sounds the same: 模快 for 模块, 系铳 for 系统.
 HOMOPHONES = {

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from pipelines.generator.common import (
+from pipelines.sample.generator.common import (
     Stage,
     Timeline,
     creation_season,
@@ -25,7 +25,7 @@ from pipelines.generator.common import (
     weighted,
     work_time,
 )
-from pipelines.generator.company import Company, Customer, Product, Rep
+from pipelines.sample.generator.company import Company, Customer, Product, Rep
 
 OPEN_STAGES = ("lead", "discovery", "demo", "negotiation")
 CONVERSION = {"lead": 0.60, "discovery": 0.55, "demo": 0.60, "negotiation": 0.55}  # to the next stage

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipelines.generator.common import Timeline, rng_for, weighted
-from pipelines.generator.company import Customer
+from pipelines.sample.generator.common import Timeline, rng_for, weighted
+from pipelines.sample.generator.company import Customer
 
 FEEDBACK_SHARE = 0.3  # of orders
 SATISFACTION = {"5": 30, "4": 35, "3": 22, "2": 9, "1": 4}

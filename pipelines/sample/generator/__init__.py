@@ -18,10 +18,9 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from pipelines.generator.defects import inject_defects, write_labels
-from pipelines.generator.deliveries import write_deliveries
-from pipelines.generator.nextday import add_next_day
-from pipelines.generator.simulate import make_timeline, simulate
+from pipelines.sample.generator.deliveries import write_deliveries
+from pipelines.sample.generator.nextday import add_next_day
+from pipelines.sample.generator.simulate import make_timeline, simulate
 from quality.contract import load_contract
 
 DEFAULT_END_DATE = date(2026, 11, 22)
@@ -52,6 +51,8 @@ def generate(
         say("simulating the company")
         tables = simulate(seed, scale, timeline)
         if labels_path is not None:
+            from pipelines.sample.defects import inject_defects, write_labels  # they build on the generator
+
             say("injecting labelled defects")
             write_labels(Path(labels_path), inject_defects(tables, seed, timeline, defect_classes))
         return write_deliveries(

@@ -6,9 +6,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from pipelines.generator.common import Timeline, monday_of, next_workday, rng_for, weighted, work_time
-from pipelines.generator.company import Customer
-from pipelines.generator.pipeline import Opportunity
+from pipelines.sample.generator.common import Timeline, monday_of, next_workday, rng_for, weighted, work_time
+from pipelines.sample.generator.company import Customer
+from pipelines.sample.generator.pipeline import Opportunity
 
 METHODS = {"银行转账": 80, "承兑汇票": 15, "支票": 5}
 HANDED_TO_LEGAL_AFTER_DAYS = 90  # so far overdue that it leaves the weekly plan (legal / bad debt)

@@ -7,7 +7,7 @@ references.py).
 Every injector edits the in-memory tables of `simulate()` so that the result still reads like a real
 delivery: rows follow the contract (ids match their patterns, money is whole yuan), every version of a
 record is rewritten consistently, and a row's version timestamp (updated_at, changed_at, payment_date)
-decides the day it is delivered (pipelines.generator.deliveries). Look-alikes are not labelled.
+decides the day it is delivered (pipelines.sample.generator.deliveries). Look-alikes are not labelled.
 
 Injectors run in class-name order. Each one leaves alone the records an earlier one made defective where
 the two would interfere (for example won_without_order never drops an order whose customer was replaced by
@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from statistics import median
 
-from pipelines.generator.common import Timeline, load_stages, next_workday, work_time
-from pipelines.generator.defects import Label, register
+from pipelines.sample.defects import Label, register
+from pipelines.sample.generator.common import Timeline, load_stages, next_workday, work_time
 
 # How many labelled records (and look-alikes) per class and seed: at least 20 at scale 0.2 / 365 days.
 DEFECTS_PER_CLASS = (24, 30)

@@ -22,9 +22,9 @@ import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from pipelines.generator.common import Timeline, work_time
-from pipelines.generator.company import mobile
-from pipelines.generator.defects import Label, register
+from pipelines.sample.defects import Label, register
+from pipelines.sample.generator.common import Timeline, work_time
+from pipelines.sample.generator.company import mobile
 
 TAG = "_defect"
 VISIT = "拜访"
