@@ -34,6 +34,7 @@ class Label:
     record_id: str
     note: str = ""
     kind: str = DEFECT
+    shape: str = ""  # the way this case is done ('textbook' when empty): scored apart by the evaluation
 
     @property
     def is_defect(self) -> bool:
@@ -41,14 +42,14 @@ class Label:
 
 
 Injector = Callable[[dict[str, list[dict]], object, Timeline], list[Label]]
-INJECTORS: dict[str, Injector] = {}
+# per class, its injectors in registration order: the first is the textbook shape, later modules add the
+# shapes real CRM data takes
+INJECTORS: dict[str, list[Injector]] = {}
 
 
 def register(defect_class: str) -> Callable[[Injector], Injector]:
     def decorate(injector: Injector) -> Injector:
-        if defect_class in INJECTORS:
-            raise ValueError(f"two injectors for {defect_class!r}")
-        INJECTORS[defect_class] = injector
+        INJECTORS.setdefault(defect_class, []).append(injector)
         return injector
 
     return decorate
@@ -70,7 +71,13 @@ def inject_defects(
         raise ValueError(f"unknown defect classes {unknown}; known: {sorted(INJECTORS)}")
     labels: list[Label] = []
     for name in sorted(classes or INJECTORS):
-        labels += INJECTORS[name](tables, rng_for(seed, f"defect:{name}"), timeline)
+        for number, injector in enumerate(INJECTORS[name]):
+            stream = (
+                f"defect:{name}"
+                if number == 0
+                else f"defect:{name}:{injector.__module__}.{injector.__name__}"
+            )
+            labels += injector(tables, rng_for(seed, stream), timeline)
     return sorted(set(labels))
 
 
@@ -78,13 +85,18 @@ def write_labels(path: Path, labels: list[Label]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["defect_class", "entity", "record_id", "note", "kind"])
+        writer.writerow(["defect_class", "entity", "record_id", "note", "kind", "shape"])
         for label in labels:
-            writer.writerow([label.defect_class, label.entity, label.record_id, label.note, label.kind])
+            writer.writerow(
+                [label.defect_class, label.entity, label.record_id, label.note, label.kind, label.shape]
+            )
     return path
 
 
 def read_labels(path: Path) -> list[Label]:
     """Labels written by write_labels; a file from before the kind column holds defects only."""
     with open(path, encoding="utf-8", newline="") as f:
-        return [Label(**{**row, "kind": row.get("kind") or DEFECT}) for row in csv.DictReader(f)]
+        return [
+            Label(**{**row, "kind": row.get("kind") or DEFECT, "shape": row.get("shape") or ""})
+            for row in csv.DictReader(f)
+        ]
