@@ -172,3 +172,18 @@ def test_clean_rates_count_flags_against_the_records_of_the_rule_entity(tmp_path
         ("orphan_reference", "sales_orders"): (1, 10),
         ("orphan_reference", "payments"): (0, 0),
     }
+
+
+def test_the_report_has_a_row_per_class_shape_and_clean_class():
+    from pipelines.sample.evaluation import ClassScore, CleanRate, ShapeScore, format_report
+
+    report = format_report(
+        {101: [ClassScore("stage_jump", 20, 19, 19)]},
+        {101: [ShapeScore("stage_jump", "backfilled_stages", "defect", 10, 9)]},
+        {404: [CleanRate("stage_jump", "opportunities", 1, 2000)]},
+    )
+    assert "| stage_jump | 20 | 19 | 19 | 1.000 | 0.950 | met | 101: 1.000 / 0.950 |" in report
+    assert "| stage_jump | backfilled_stages | defect | 10 | 9 | 0.900 | MISSED |" in report
+    assert "| stage_jump | opportunities | 2000 | 1 | 0.50 | met |" in report
+    clean_only = format_report({}, {}, {404: [CleanRate("stage_jump", "opportunities", 1, 2000)]})
+    assert clean_only.startswith("### Clean company (seed 404")

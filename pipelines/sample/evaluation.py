@@ -289,7 +289,15 @@ def format_report(
     clean_by_seed: dict[int, list[CleanRate]],
 ) -> str:
     """The evaluation as Markdown (readable on a terminal too): per class over all seeds and per seed,
-    per shape over all seeds, and the clean company's flags per 1,000 records."""
+    per shape over all seeds, and the clean companies' flags per 1,000 records."""
+    sections = []
+    if scores_by_seed:
+        sections += [_class_section(scores_by_seed), _shape_section(shapes_by_seed)]
+    sections += [_clean_section(seed, rates) for seed, rates in clean_by_seed.items()]
+    return "\n\n".join(sections)
+
+
+def _class_section(scores_by_seed: dict[int, list[ClassScore]]) -> str:
     seeds = ", ".join(str(seed) for seed in scores_by_seed)
     lines = [
         f"### Per class (seeds {seeds}, added up; goal: recall >= {RECALL_GOAL}, "
@@ -309,13 +317,16 @@ def format_report(
             f"| {_ratio(s.recall)} | {'met' if s.meets_goal else 'MISSED'} "
             f"| {'; '.join(per_seed[s.defect_class])} |"
         )
-    lines += [
-        "",
-        f"### Per shape (seeds {seeds}, added up)",
+    return "\n".join(lines)
+
+
+def _shape_section(shapes_by_seed: dict[int, list[ShapeScore]]) -> str:
+    lines = [
+        f"### Per shape (seeds {', '.join(str(seed) for seed in shapes_by_seed)}, added up)",
         "",
         "A defect shape is met when its recall is >= the recall goal; a look-alike shape when at most "
-        f"{1 - PRECISION_GOAL:.0%} of its cases are flagged. '{UNLABELLED}': flags on records no label of "
-        "the class names (false alarms on honest records).",
+        f"{1 - PRECISION_GOAL:.0%} of its cases are flagged. '{UNLABELLED}': flags on records no label "
+        "of the class names (false alarms on honest records).",
         "",
         "| class | shape | kind | cases | flagged | share flagged | goal |",
         "|---|---|---|---|---|---|---|",
@@ -327,20 +338,22 @@ def format_report(
         lines.append(
             f"| {s.defect_class} | {s.shape} | {kind} | {cases} | {s.flagged} | {_ratio(s.share)} | {goal} |"
         )
-    for seed, rates in clean_by_seed.items():
-        lines += [
-            "",
-            f"### Clean company (seed {seed}, nothing injected; goal: < {CLEAN_FLAGS_PER_1000_GOAL:g} flag "
-            "per 1,000 records per class)",
-            "",
-            "| class | entity | records | flagged | per 1,000 | goal |",
-            "|---|---|---|---|---|---|",
-        ]
-        for r in rates:
-            lines.append(
-                f"| {r.defect_class} | {r.entity} | {r.records} | {r.flagged} | {r.per_thousand:.2f} "
-                f"| {'met' if r.meets_goal else 'MISSED'} |"
-            )
+    return "\n".join(lines)
+
+
+def _clean_section(seed: int, rates: list[CleanRate]) -> str:
+    lines = [
+        f"### Clean company (seed {seed}, nothing injected; goal: < {CLEAN_FLAGS_PER_1000_GOAL:g} flag "
+        "per 1,000 records per class)",
+        "",
+        "| class | entity | records | flagged | per 1,000 | goal |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rates:
+        lines.append(
+            f"| {r.defect_class} | {r.entity} | {r.records} | {r.flagged} | {r.per_thousand:.2f} "
+            f"| {'met' if r.meets_goal else 'MISSED'} |"
+        )
     return "\n".join(lines)
 
 
