@@ -8,6 +8,7 @@ salesreview run                                               sample data if the
                                                               prepare, build; prints where things are
 salesreview remove-day --system crm --date YYYY-MM-DD          take a (misdated) delivery out again
 salesreview contract-docs                                     regenerate the contract's docs + dbt sources
+salesreview refresh-calendar                                  rewrite the working calendar seed (holidays)
 salesreview deliver --profile NAME [--date D] [--initial] FILES  a CRM/ERP's own exports as a delivery
 """
 
@@ -568,6 +569,15 @@ def _cmd_contract_docs(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_refresh_calendar(_: argparse.Namespace) -> int:
+    from pipelines.lib.working_calendar import refresh_seed
+
+    result = refresh_seed()
+    print(f"wrote {result.describe()}")
+    print("the next build judges every day again by it (a changed seed rebuilds the warehouse)")
+    return 0
+
+
 EXIT_UNUSABLE_INPUT = 2  # deliver: the profile or the files do not fit (the message says what to change)
 
 
@@ -758,6 +768,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("contract-docs", help="regenerate the contract page and dbt sources from extracts.yml")
     p.set_defaults(func=_cmd_contract_docs)
+
+    p = sub.add_parser(
+        "refresh-calendar",
+        help="rewrite the working calendar seed (public holidays, 调休 make-up days) from chinese-calendar",
+    )
+    p.set_defaults(func=_cmd_refresh_calendar)
 
     p = sub.add_parser(
         "deliver", help="turn a CRM/ERP's own export files into a landing delivery, with a source profile"
