@@ -52,10 +52,12 @@ def test_refresh_writes_the_2025_holidays_and_make_up_days(refreshed):
 
 
 def test_the_committed_seed_is_what_refresh_writes():
-    """The seed in the repository is the package's calendar: refresh was run (and nobody edited a
-    package row without changing its source)."""
+    """The seed in the repository is the package's calendar for the years it covers: refresh was run (and
+    nobody edited a package row without changing its source). A newer package may know more years."""
     committed = [d for d in read_seed() if d.source == wc.LIBRARY_SOURCE]
-    assert committed == wc.library_days()
+    years = set(wc.covered_years(committed))
+    assert {2024, 2025, 2026} <= years
+    assert committed == [d for d in wc.library_days() if d.calendar_date.year in years]
 
 
 def test_refresh_keeps_hand_edited_rows_and_restores_package_rows(tmp_path):
@@ -87,7 +89,7 @@ def test_the_command_rewrites_the_seed_and_names_the_years(tmp_path, monkeypatch
     monkeypatch.setattr(wc, "SEED_PATH", path)
     assert main(["refresh-calendar"]) == 0
     out = capsys.readouterr().out
-    assert "working calendar for 2004-2026" in out
+    assert f"working calendar for 2004-{wc.library_days()[-1].calendar_date.year}" in out
     assert read_seed(path)[0].calendar_date == date(2004, 1, 1)
 
 
