@@ -136,7 +136,9 @@ def inject_duplicate_shapes(
     def add(template: dict, name: str, *, same_contact: str, city: str | None = None, **extra) -> dict:
         """same_contact: 'both' (name and mobile from the card), 'name', or 'none'."""
         nonlocal next_n
-        colleagues = [r for r in reps if r["rep_id"] != template["owner_rep_id"]] or reps
+        colleagues = [
+            r for r in reps if r["rep_id"] != template["owner_rep_id"] and r["region"] == template["region"]
+        ] or reps
         owner = rng.choice(colleagues)
         earliest = max(template["created_at"].date() + timedelta(days=30), timeline.start + timedelta(days=7))
         created_at = work_time(rng, rng.choice([d for d in _weekdays(timeline, 7, 3) if d >= earliest]))
