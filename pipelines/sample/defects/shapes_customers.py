@@ -32,10 +32,9 @@ from pipelines.sample.defects.customers_activities import (
     _quota_reps,
     _tag,
     _tagged,
-    _weekdays,
     normalize_company_name,
 )
-from pipelines.sample.defects.shapes_common import cases_per_shape
+from pipelines.sample.defects.shapes_common import cases_per_shape, working_days
 from pipelines.sample.generator.common import Timeline, work_time
 from pipelines.sample.generator.company import INDUSTRIES, mobile
 
@@ -141,7 +140,7 @@ def inject_duplicate_shapes(
         ] or reps
         owner = rng.choice(colleagues)
         earliest = max(template["created_at"].date() + timedelta(days=30), timeline.start + timedelta(days=7))
-        created_at = work_time(rng, rng.choice([d for d in _weekdays(timeline, 7, 3) if d >= earliest]))
+        created_at = work_time(rng, rng.choice([d for d in working_days(timeline, 7, 3) if d >= earliest]))
         row = {
             **{k: v for k, v in template.items() if not k.startswith("_")},
             "customer_id": f"C{next_n:06d}",
@@ -362,7 +361,7 @@ def inject_shared_phone_shapes(
         while number in in_use:
             number = mobile(rng)
         in_use.add(number)
-        day = rng.choice(_weekdays(timeline, 30, 5))
+        day = rng.choice(working_days(timeline, 30, 5))
         for cid in cids:
             last = versions[cid][-1]
             at = work_time(rng, day, after=last["updated_at"] if last["updated_at"].date() == day else None)
@@ -386,7 +385,7 @@ def inject_shared_phone_shapes(
         if parts is None:
             continue
         brand, word, _ = parts
-        created = work_time(rng, rng.choice(_weekdays(timeline, 7, 3)))
+        created = work_time(rng, rng.choice(working_days(timeline, 7, 3)))
         sub_id = f"C{_next_id(tables['customers'], 'customer_id', 'C'):06d}"
         sub = _tag(
             {
@@ -411,7 +410,7 @@ def inject_shared_phone_shapes(
             continue
         old_id, new_id = old[0], new[0]
         moved = versions[old_id][-1]["contact_mobile"]
-        day = rng.choice(_weekdays(timeline, 30, 5))
+        day = rng.choice(working_days(timeline, 30, 5))
         for cid, number, person in (
             (old_id, None, None),
             (new_id, moved, versions[old_id][-1]["contact_name"]),

@@ -33,7 +33,7 @@ from pipelines.sample.defects.deals_erp import (
     _group,
     _Ids,
 )
-from pipelines.sample.defects.shapes_common import cases_per_shape
+from pipelines.sample.defects.shapes_common import cases_per_shape, is_working_day
 from pipelines.sample.generator.common import Timeline, next_workday, work_time
 
 TAG = "_defect"
@@ -44,6 +44,16 @@ def _free_opps(tables: dict[str, list[dict]], deals: _Deals) -> set[str]:
     touched = {r["opportunity_id"] for r in tables["opportunities"] if TAG in r}
     touched |= {r["opportunity_id"] for r in tables["opportunity_stage_history"] if TAG in r}
     return {o for o, row in deals.current.items() if o not in touched and deals.is_plain(row)}
+
+
+def _busy_days(tables: dict[str, list[dict]]) -> dict[tuple[str, object], bool]:
+    """(rep, day) -> may another activity go there: the rep logged something that day and none of it is a
+    missing_activity_day case (an empty day may be a labelled missing day or a day off)."""
+    out: dict[tuple[str, object], bool] = {}
+    for a in tables["activities"]:
+        key = (a["rep_id"], a["activity_at"].date())
+        out[key] = out.get(key, True) and a.get(TAG) != "missing_activity_day"
+    return out
 
 
 def _tag_all(rows, cls: str) -> None:
@@ -80,10 +90,10 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         won_at = changes[-1]["changed_at"]
         lead = deals.stages["lead"]
         sitting = won_at - timedelta(minutes=rng.randint(4, 15))
-        for k, change in enumerate(changes[1:-1]):
-            change["changed_at"] = sitting + timedelta(
-                minutes=k * rng.randint(1, 3), seconds=rng.randrange(60)
-            )
+        at = sitting
+        for change in changes[1:-1]:
+            change["changed_at"] = at
+            at += timedelta(minutes=rng.randint(1, 3), seconds=rng.randrange(60))
         first = changes[1]["changed_at"]
         for v in versions:
             if changes[0]["changed_at"] <= v["updated_at"] < first and v["stage"] != lead.name:
@@ -92,6 +102,7 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         minutes = (won_at - first).total_seconds() / 60
         note = f"lead -> won in one sitting ({minutes:.0f} min) on {won_at:%Y-%m-%d}"
         labels.append(Label(cls, "opportunities", opp_id, note, DEFECT, "click_through"))
+    free_days = _busy_days(tables)
     for opp_id in candidates[n : 2 * n]:
         changes, versions = history[opp_id], deals.versions[opp_id]
         demo, negotiation = changes[2], changes[3]
@@ -108,7 +119,7 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
             if old_at <= v["updated_at"] < new_at:
                 v["stage"], v["probability"] = discovery.name, discovery.probability
         customer = deals.customers.get(deals.current[opp_id]["customer_id"])
-        if customer:
+        if customer and free_days.get((deals.current[opp_id]["owner_rep_id"], day)):
             visit = _activity(
                 "拜访",
                 deals.current[opp_id]["owner_rep_id"],
@@ -256,6 +267,7 @@ def inject_zombie_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
     change_ids = _Ids(tables["opportunity_stage_history"], "stage_change_id", "SH", 8)
     labels: list[Label] = []
+    free_days = _busy_days(tables)
     for shape in ("cosmetic_touch", "token_activity"):
         for _ in range(n):
             template = rng.choice(templates)
@@ -268,7 +280,9 @@ def inject_zombie_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
             touches = 0
             customer = deals.customers.get(last["customer_id"])
             while True:
-                day = next_workday(day + timedelta(days=rng.randint(21, 42)))
+                day += timedelta(days=rng.randint(21, 42))
+                while not is_working_day(day):  # 国庆 is no day for a touch
+                    day += timedelta(days=1)
                 if day > tl.end - timedelta(days=1):
                     break
                 at = work_time(rng, day)
@@ -276,7 +290,7 @@ def inject_zombie_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
                     steps = [s for s in COSMETIC_NEXT_STEPS if s != last["next_step"]]
                     last = {**last, "next_step": rng.choice(steps), "updated_at": at}
                     tables["opportunities"].append(last)
-                elif customer:
+                elif customer and free_days.get((last["owner_rep_id"], day)):
                     kind = rng.choice(["邮件", "电话"])
                     act = _activity(kind, last["owner_rep_id"], customer, at, at, rng, "发送资料，保持联系")
                     act["opportunity_id"] = opp_id
@@ -333,7 +347,7 @@ def inject_order_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
     days = [
         d
         for d in (tl.start + timedelta(days=i) for i in range((tl.end - tl.start).days - 1))
-        if d.weekday() < 5
+        if is_working_day(d)
     ]
     for _ in range(n):
         template = rng.choice(templates)
