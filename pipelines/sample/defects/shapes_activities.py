@@ -174,6 +174,22 @@ def inject_missing_day_shapes(
         a for a in tables["activities"] if (a["rep_id"], a["activity_at"].date()) not in remove
     ]
     _append_activities(tables, added, cls)
+    # every quota rep's weekday holiday without a record is a day off, whoever's (a rep hired in the
+    # window included): labelled, so a flag on one is named
+    active = {(a["rep_id"], a["activity_at"].date()) for a in tables["activities"]}
+    labelled = {label.record_id for label in labels}
+    for rep in reps:
+        for d in window_days(timeline, 3, 0):
+            record_id = f"{rep['rep_id']}:{d.isoformat()}"
+            if (
+                is_public_holiday_weekday(d)
+                and _active(rep, d)
+                and (rep["rep_id"], d) not in active
+                and record_id not in labelled
+            ):
+                labels.append(
+                    _label(cls, "rep_days", record_id, holiday_name(d), "holiday_not_missing", LOOK_ALIKE)
+                )
     return labels
 
 

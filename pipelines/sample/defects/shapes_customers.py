@@ -361,12 +361,14 @@ def inject_shared_phone_shapes(
         while number in in_use:
             number = mobile(rng)
         in_use.add(number)
-        day = rng.choice(working_days(timeline, 30, 5))
+        latest = max(versions[cid][-1]["updated_at"].date() for cid in cids)
+        days = [d for d in working_days(timeline, 30, 5) if d > latest]  # delivered within the window
+        if not days:
+            continue
+        day = rng.choice(days)
         for cid in cids:
             last = versions[cid][-1]
-            at = work_time(rng, day, after=last["updated_at"] if last["updated_at"].date() == day else None)
-            if at <= last["updated_at"]:
-                at = last["updated_at"] + timedelta(days=1)
+            at = work_time(rng, day)
             versions[cid].append(_tag({**last, "contact_mobile": number, "updated_at": at}, cls))
             tables["customers"].append(versions[cid][-1])
             for v in versions[cid]:
@@ -410,13 +412,17 @@ def inject_shared_phone_shapes(
             continue
         old_id, new_id = old[0], new[0]
         moved = versions[old_id][-1]["contact_mobile"]
-        day = rng.choice(working_days(timeline, 30, 5))
+        latest = max(versions[cid][-1]["updated_at"].date() for cid in (old_id, new_id))
+        days = [d for d in working_days(timeline, 30, 5) if d > latest]
+        if not days:
+            continue
+        day = rng.choice(days)
         for cid, number, person in (
             (old_id, None, None),
             (new_id, moved, versions[old_id][-1]["contact_name"]),
         ):
             last = versions[cid][-1]
-            at = max(work_time(rng, day), last["updated_at"] + timedelta(minutes=5))
+            at = work_time(rng, day)
             if number is None:
                 number = mobile(rng)
                 while number in in_use:

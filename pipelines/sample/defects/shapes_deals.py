@@ -261,7 +261,14 @@ def inject_zombie_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
     cls, n = "zombie_opportunity", cases_per_shape(tables)
     deals = _Deals(tables)
     templates = sorted(
-        (r for r in deals.current.values() if deals.is_plain(r) and r["owner_rep_id"] in deals.quota_reps),
+        (
+            r
+            for r in deals.current.values()
+            if deals.is_plain(r)
+            and r["owner_rep_id"] in deals.quota_reps
+            # not a customer entered after the window (unknown_customer's pending accounts)
+            and deals.customers[r["customer_id"]]["created_at"].date() < tl.start
+        ),
         key=lambda r: r["opportunity_id"],
     )
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
@@ -343,6 +350,17 @@ def inject_order_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
             tables, rng, tl, template, invoices[template["order_id"]][0], order_ids, invoice_ids, day, opp_id
         )
         labels.append(Label(cls, "sales_orders", order["order_id"], note, DEFECT, shape))
+        if deals.current[opp_id]["stage"] == won:  # the won deal is right; the order citing it is not
+            labels.append(
+                Label(
+                    "won_amount_differs_from_order",
+                    "opportunities",
+                    opp_id,
+                    f"{order['order_id']} ({shape}) cites it",
+                    LOOK_ALIKE,
+                    "foreign_order_cites_deal",
+                )
+            )
 
     days = [
         d
