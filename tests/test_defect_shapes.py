@@ -119,7 +119,10 @@ def test_every_shape_is_injected_about_five_to_fifteen_times(injected):
             kinds = {label.kind for label in labels}
             assert kinds == ({DEFECT} if shape in defects else {LOOK_ALIKE}), (cls, shape, kinds)
             cases = len({label.note for label in labels}) if cls == "deadline_burst" else len(labels)
-            assert (2 if cls == "deadline_burst" else 4) <= cases <= 40, (cls, shape, cases)
+            least = (
+                4 if cls != "deadline_burst" else 2 if shape in defects else 1
+            )  # 2 make-up days a half-year
+            assert least <= cases <= 40, (cls, shape, cases)
 
 
 def test_injection_is_deterministic_per_seed(injected):
@@ -368,7 +371,7 @@ def test_amount_shapes_read_against_budget_units_and_products(injected):
         deal = deals[label.record_id]
         assert deal["amount"] <= customers[deal["customer_id"]]["budget"]
         assert products[deal["product_id"]]["list_price"] <= 30_000
-        assert deal["amount"] >= 50 * 0.8 * products[deal["product_id"]]["list_price"]
+        assert deal["amount"] >= 30 * 0.8 * products[deal["product_id"]]["list_price"]
 
 
 def test_zombies_have_not_moved_for_months_yet_look_touched(injected):

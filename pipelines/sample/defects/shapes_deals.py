@@ -89,11 +89,11 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         changes, versions = history[opp_id], deals.versions[opp_id]
         won_at = changes[-1]["changed_at"]
         lead = deals.stages["lead"]
-        sitting = won_at - timedelta(minutes=rng.randint(4, 15))
-        at = sitting
-        for change in changes[1:-1]:
+        steps = [timedelta(minutes=rng.randint(1, 3), seconds=rng.randrange(60)) for _ in changes[1:]]
+        at = won_at - sum(steps, timedelta(0))  # the sitting: a few minutes, the win its last click
+        for change, step in zip(changes[1:-1], steps, strict=False):
             change["changed_at"] = at
-            at += timedelta(minutes=rng.randint(1, 3), seconds=rng.randrange(60))
+            at += step
         first = changes[1]["changed_at"]
         for v in versions:
             if changes[0]["changed_at"] <= v["updated_at"] < first and v["stage"] != lead.name:
@@ -103,11 +103,29 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         note = f"lead -> won in one sitting ({minutes:.0f} min) on {won_at:%Y-%m-%d}"
         labels.append(Label(cls, "opportunities", opp_id, note, DEFECT, "click_through"))
     free_days = _busy_days(tables)
-    for opp_id in candidates[n : 2 * n]:
+    # deals that reached negotiation stage by stage (won or still open), not used above
+    reached = sorted(
+        o
+        for o, changes in history.items()
+        if o in free
+        and o not in set(candidates[:n])
+        and len(changes) >= 4
+        and tuple(deals.key_of[c["to_stage"]] for c in changes[:4]) == MAIN_PATH[:4]
+        and len({c["changed_at"].date() for c in changes[:4]}) == 4
+        and changes[1]["changed_at"].date() >= tl.start
+    )
+    rng.shuffle(reached)
+    alike = 0
+    for opp_id in reached:
+        if alike == n:
+            break
         changes, versions = history[opp_id], deals.versions[opp_id]
         demo, negotiation = changes[2], changes[3]
         day = negotiation["changed_at"].date()
-        if day <= changes[1]["changed_at"].date():
+        customer = deals.customers.get(deals.current[opp_id]["customer_id"])
+        if day <= changes[1]["changed_at"].date() or not customer:
+            continue
+        if not free_days.get((deals.current[opp_id]["owner_rep_id"], day)):
             continue
         new_at = negotiation["changed_at"] - timedelta(minutes=rng.randint(120, 240))
         if new_at.date() != day or new_at.hour < 8:
@@ -118,19 +136,18 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         for v in versions:
             if old_at <= v["updated_at"] < new_at:
                 v["stage"], v["probability"] = discovery.name, discovery.probability
-        customer = deals.customers.get(deals.current[opp_id]["customer_id"])
-        if customer and free_days.get((deals.current[opp_id]["owner_rep_id"], day)):
-            visit = _activity(
-                "拜访",
-                deals.current[opp_id]["owner_rep_id"],
-                customer,
-                new_at - timedelta(minutes=90),
-                new_at + timedelta(minutes=30),
-                rng,
-                "现场演示方案，客户当场进入商务谈判",
-            )
-            visit["duration_minutes"] = 80
-            _append_activities(tables, [visit], cls)
+        # the meeting both stages came from
+        visit = _activity(
+            "拜访",
+            deals.current[opp_id]["owner_rep_id"],
+            customer,
+            new_at - timedelta(minutes=90),
+            new_at + timedelta(minutes=30),
+            rng,
+            "现场演示方案，客户当场进入商务谈判",
+        )
+        visit["duration_minutes"] = 80
+        _append_activities(tables, [visit], cls)
         _tag_all([*changes, *versions], cls)
         labels.append(
             Label(
@@ -142,6 +159,7 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
                 "same_day_two_stages",
             )
         )
+        alike += 1
     return labels
 
 
@@ -235,7 +253,7 @@ def inject_amount_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
         discount = rng.choice([0.8, 0.85, 0.9])
         units = int(budget * rng.uniform(0.6, 0.95) / (product["list_price"] * discount)) // 10 * 10
         amount = int(units * product["list_price"] * discount)
-        if units < 50 or amount < 8 * deals.median[product["product_id"]]:
+        if units < 30 or amount < 6 * deals.median[product["product_id"]]:
             continue
         for version in deals.versions[opp_id]:
             version["product_id"] = product["product_id"]
@@ -297,7 +315,15 @@ def inject_zombie_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
                     steps = [s for s in COSMETIC_NEXT_STEPS if s != last["next_step"]]
                     last = {**last, "next_step": rng.choice(steps), "updated_at": at}
                     tables["opportunities"].append(last)
-                elif customer and free_days.get((last["owner_rep_id"], day)):
+                elif customer:
+                    for _ in range(10):  # a working day the rep logged other things on
+                        if free_days.get((last["owner_rep_id"], at.date())):
+                            break
+                        at = work_time(rng, at.date() + timedelta(days=1))
+                    else:
+                        continue
+                    if at.date() > tl.end:
+                        break
                     kind = rng.choice(["邮件", "电话"])
                     act = _activity(kind, last["owner_rep_id"], customer, at, at, rng, "发送资料，保持联系")
                     act["opportunity_id"] = opp_id
