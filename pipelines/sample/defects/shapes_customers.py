@@ -405,6 +405,17 @@ def inject_shared_phone_shapes(
         for v in versions[cids[0]]:
             _tag(v, cls)
         label(sub_id, f"subsidiary of {cids[0]}, group purchasing number", "group_switchboard", LOOK_ALIKE)
+        # its own legal entity, whatever its name shares with the parent's: no duplicate either
+        labels.append(
+            Label(
+                "duplicate_customer",
+                "customers",
+                sub_id,
+                f"subsidiary of {cids[0]}",
+                LOOK_ALIKE,
+                "group_subsidiary",
+            )
+        )
     for _ in range(max(3, n // 2)):
         old_rep, new_rep = rng.choice(reps), rng.choice(reps)
         old, new = take(old_rep["rep_id"], 1), take(new_rep["rep_id"], 1)
