@@ -238,7 +238,14 @@ def inject_zombies(tables: dict[str, list[dict]], rng: random.Random, tl: Timeli
     looking full. Look-alike: open deals quiet for 60-80 days."""
     deals = _Deals(tables)
     templates = sorted(
-        (r for r in deals.current.values() if deals.is_plain(r) and r["owner_rep_id"] in deals.quota_reps),
+        (
+            r
+            for r in deals.current.values()
+            if deals.is_plain(r)
+            and r["owner_rep_id"] in deals.quota_reps
+            # not a customer entered after the window (unknown_customer's pending accounts)
+            and deals.customers[r["customer_id"]]["created_at"].date() < tl.start
+        ),
         key=lambda r: r["opportunity_id"],
     )
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
