@@ -1,16 +1,21 @@
 {#-
     Company names as CRM users type them, reduced to the part that identifies the company, so that
-    "上海市华信科技股份有限公司", "华信科技有限公司" and "上海　华信科技 有限责任公司" (city 上海) all become
-    "华信科技":
+    "上海市华信科技股份有限公司", "华信科技（上海）有限公司", "华信科技有限公司上海分公司" and
+    "上海　华信科技 有限责任公司" (city 上海) all become "华信科技":
       1. full-width ASCII and the ideographic space -> half-width (what NFKC does for them; DuckDB has
          only nfc_normalize), then NFC and lower case;
-      2. spaces, punctuation and symbols removed;
-      3. the legal form at the end removed: 有限公司, 有限责任公司, 股份有限公司, 集团有限公司, 集团;
-      4. the place at the start removed: the record's own city (with or without 市), a province,
+      2. a bracketed part removed with its brackets, of any kind: (上海) （上海） 【上海】 [北京] 〔中国〕
+         「…」: Chinese company names put the place or the branch there (华信科技（上海）有限公司);
+      3. spaces, punctuation and symbols removed;
+      4. a branch at the end removed with the legal form before it: 有限公司上海分公司, 公司华东办事处;
+      5. the legal form at the end removed: (集团)(股份)有限公司, 有限责任公司, 公司, then 集团, 控股,
+         总公司 (twice: 控股集团);
+      6. the place at the start removed: the record's own city (with or without 市), a province,
          autonomous region or municipality (上海, 上海市, 广东省, 内蒙古自治区 ...), then the city again
          (浙江省杭州华信 -> 华信).
     Two companies with the same name in different cities are different legal entities, so callers
-    compare names within a city. pipelines/sample/defects/customers_activities.py has a Python twin.
+    compare names within a city (macro normalize_city). Abbreviations and typed homophones are matched
+    by dq_duplicate_customer on this result (customer_name_keys: pinyin, trade name).
 -#}
 
 {% macro normalize_company_name(name_column, city_column=none) -%}
@@ -18,16 +23,24 @@
         regexp_replace(
             regexp_replace(
                 regexp_replace(
-                    lower(nfc_normalize(translate(
-                        {{ name_column }},
-                        '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　',
-                        '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ '
-                    ))),
-                    '[\s\p{P}\p{S}]', '', 'g'
+                    regexp_replace(
+                        regexp_replace(
+                            lower(nfc_normalize(translate(
+                                {{ name_column }},
+                                '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　',
+                                '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ '
+                            ))),
+                            -- a bracketed place or branch, whatever the brackets
+                            '[(\[{【〔〖「『〈《][^)\]}】〕〗」』〉》]*[)\]}】〕〗」』〉》]', '', 'g'
+                        ),
+                        '[\s\p{P}\p{S}]', '', 'g'
+                    ),
+                    -- a branch or office: 华信科技有限公司上海分公司 -> 华信科技
+                    '((集团)?(股份)?(有限责任公司|有限公司|公司)[^司]{0,8})?(分公司|办事处|营业部|分厂)$', ''
                 ),
-                '(集团)?(股份)?(有限责任公司|有限公司)$', ''
+                '(集团)?(股份)?(有限责任公司|有限公司|公司)$', ''
             ),
-            '集团$', ''
+            '(控股)?(集团|控股|总公司)$', ''
         )
     {%- endset -%}
     {%- set without_province -%}
@@ -40,10 +53,16 @@
 {%- endmacro %}
 
 
+{#- The city as a key: trimmed, full-width spaces gone, without a final 市 (上海市 = 上海). -#}
+{% macro normalize_city(city_column) -%}
+    regexp_replace(regexp_replace({{ city_column }}, '[\s　]', '', 'g'), '市$', '')
+{%- endmacro %}
+
+
 {% macro strip_city_prefix(expression, city_column) -%}
     {%- if city_column is none -%}
         {{ expression }}
     {%- else -%}
-        regexp_replace({{ expression }}, '^' || coalesce({{ city_column }} || '市?', ''), '')
+        regexp_replace({{ expression }}, '^' || coalesce({{ normalize_city(city_column) }} || '市?', ''), '')
     {%- endif -%}
 {%- endmacro %}
