@@ -19,7 +19,19 @@
 -#}
 
 {% macro normalize_company_name(name_column, city_column=none) -%}
-    {%- set cleaned -%}
+    {%- if city_column is none -%}
+        {{ strip_province_prefix(company_name_cleaned(name_column)) }}
+    {%- else -%}
+        {{ strip_city_prefix(
+            strip_province_prefix(strip_city_prefix(company_name_cleaned(name_column), city_column)),
+            city_column
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Steps 1-5: forms, brackets, punctuation, branch and legal form (constant patterns only). -#}
+{% macro company_name_cleaned(name_column) -%}
         regexp_replace(
             regexp_replace(
                 regexp_replace(
@@ -42,14 +54,15 @@
             ),
             '(控股)?(集团|控股|总公司)$', ''
         )
-    {%- endset -%}
-    {%- set without_province -%}
-        regexp_replace(
-            {{ strip_city_prefix(cleaned, city_column) }},
-            '^(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门)(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?', ''
-        )
-    {%- endset -%}
-    {{ strip_city_prefix(without_province, city_column) }}
+{%- endmacro %}
+
+
+{#- Step 6: a province, autonomous region or municipality at the start. -#}
+{% macro strip_province_prefix(expression) -%}
+    regexp_replace(
+        {{ expression }},
+        '^(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门)(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?', ''
+    )
 {%- endmacro %}
 
 
@@ -59,10 +72,15 @@
 {%- endmacro %}
 
 
+{#- The record's own city at the start, with or without 市. starts_with, not a pattern made from the
+    row's city: such a pattern is compiled once per row. Give it a column (it is repeated). -#}
 {% macro strip_city_prefix(expression, city_column) -%}
-    {%- if city_column is none -%}
-        {{ expression }}
-    {%- else -%}
-        regexp_replace({{ expression }}, '^' || coalesce({{ normalize_city(city_column) }} || '市?', ''), '')
-    {%- endif -%}
+    case
+        when {{ normalize_city(city_column) }} = '' or {{ city_column }} is null then {{ expression }}
+        when starts_with({{ expression }}, {{ normalize_city(city_column) }} || '市')
+            then substr({{ expression }}, length({{ normalize_city(city_column) }}) + 2)
+        when starts_with({{ expression }}, {{ normalize_city(city_column) }})
+            then substr({{ expression }}, length({{ normalize_city(city_column) }}) + 1)
+        else {{ expression }}
+    end
 {%- endmacro %}

@@ -27,7 +27,9 @@ normalised as (
         customer_id,
         customer_name,
         {{ normalize_city('city') }} as city_key,
-        {{ normalize_company_name('customer_name', 'city') }} as core_name,
+        -- the macro's steps one CTE at a time (macro normalize_company_name composes the same): the
+        -- city is stripped with starts_with, not a pattern made from each row's city (compiled per row)
+        {{ company_name_cleaned('customer_name') }} as cleaned_name,
         industry,
         owner_rep_id,
         nullif(regexp_replace(contact_name, '[\s　]', '', 'g'), '') as contact_name,
@@ -35,6 +37,24 @@ normalised as (
         created_at,
         _extract_date
     from customers
+
+),
+
+without_city as (
+
+    select
+        * exclude (cleaned_name),
+        {{ strip_province_prefix(strip_city_prefix('cleaned_name', 'city_key')) }} as without_province
+    from normalised
+
+),
+
+named as (
+
+    select
+        * exclude (without_province),
+        {{ strip_city_prefix('without_province', 'city_key') }} as core_name
+    from without_city
 
 ),
 
@@ -48,7 +68,7 @@ with_trade_name as (
                 then regexp_replace(core_name, '({{ industry_terms }})+$', '')
             else core_name
         end as trade_name
-    from normalised
+    from named
 
 ),
 
@@ -58,7 +78,7 @@ characters as (
         customer_id,
         generate_subscripts(str_split(core_name, ''), 1) as position,
         unnest(str_split(core_name, '')) as hanzi
-    from normalised
+    from named
     where core_name <> ''
 
 ),

@@ -14,9 +14,11 @@
 --   similar         Jaro-Winkler >= dq_duplicate_min_similarity (a dropped or swapped character)
 -- A same_name pair is a duplicate on its own (the names differ only in form). The other levels are
 -- also what two real companies look like (华信科技 / 华鑫科技 are two firms; 华信 abbreviates 华信科技 and
--- 华信物流 alike), so they need evidence: the match weight adds the name's weight and each agreement
--- (same phone, same contact, same owner, same industry) and subtracts a different industry, and the pair
--- is a duplicate from dq_duplicate_min_match_weight. Every record matching an earlier-created one is
+-- 华信物流 alike), so they need evidence: the match weight adds the name's weight (homophone 0.60,
+-- near-homophone and abbreviation 0.50, similar 0.40) and each agreement (same phone 0.50, same contact
+-- name 0.30, same owner 0.15, same industry 0.10; another industry -0.30), and the pair is a duplicate
+-- from dq_duplicate_min_match_weight (1.0). A phone is strong evidence; a contact's name alone is not
+-- (names repeat: 王伟, 张敏), it takes the same owner or a homophone name with it. Every record matching an earlier-created one is
 -- flagged as the copy, with the best-scoring original, both names and ids and the scores as evidence.
 with
 
@@ -74,7 +76,8 @@ pairs as (
         b.core_name as copy_core,
         a.name_pinyin = b.name_pinyin as same_pinyin,
         a.name_fuzzy_pinyin = b.name_fuzzy_pinyin as same_fuzzy_pinyin,
-        jaro_winkler_similarity(a.core_name, b.core_name) as similarity,
+        case when length(a.core_name) < length(b.core_name) then a.core_name else b.core_name end as shorter_core,
+        case when length(a.core_name) < length(b.core_name) then b.core_name else a.core_name end as longer_core,
         coalesce(a.phone_key = b.phone_key, false) as same_phone,
         coalesce(a.contact_name = b.contact_name, false) as same_contact,
         coalesce(a.owner_rep_id = b.owner_rep_id, false) as same_owner,
@@ -95,17 +98,16 @@ levelled as (
             when same_fuzzy_pinyin then 'near_homophone'
             -- the shorter name's characters in order in the longer one (中石油 -> pattern 中.*石.*油.*),
             -- from the same first character; tried last, on few pairs (a pattern compiled per pair)
+            -- (cheap tests first: the conditions are evaluated left to right on the remaining pairs)
             when
                 left(original_core, 1) = left(copy_core, 1)
                 and least(length(original_core), length(copy_core)) >= 2
                 and length(original_core) <> length(copy_core)
-                and case
-                    when length(original_core) < length(copy_core)
-                        then regexp_full_match(copy_core, array_to_string(str_split(original_core, ''), '.*') || '.*')
-                    else regexp_full_match(original_core, array_to_string(str_split(copy_core, ''), '.*') || '.*')
-                end
+                and list_has_all(str_split(longer_core, ''), str_split(shorter_core, ''))
+                and regexp_full_match(longer_core, array_to_string(str_split(shorter_core, ''), '.*') || '.*')
                 then 'abbreviation'
-            when similarity >= {{ var('dq_duplicate_min_similarity') }} then 'similar'
+            when jaro_winkler_similarity(original_core, copy_core) >= {{ var('dq_duplicate_min_similarity') }}
+                then 'similar'
         end as name_level
     from pairs
 
@@ -120,7 +122,7 @@ scored as (
             when 'homophone' then 0.95
             when 'near_homophone' then 0.90
             when 'abbreviation' then 0.85
-            else round(similarity, 2)
+            else round(jaro_winkler_similarity(original_core, copy_core), 2)
         end as name_score,
         -- the match weight: the name's weight plus the evidence of the other fields
         case name_level
@@ -131,7 +133,7 @@ scored as (
             else 0.40
         end
         + case when same_phone then 0.50 else 0 end
-        + case when same_contact then 0.40 else 0 end
+        + case when same_contact then 0.30 else 0 end
         + case when same_owner then 0.15 else 0 end
         + case when same_industry then 0.10 when not same_industry then -0.30 else 0 end as match_weight
     from levelled

@@ -5,8 +5,9 @@
 --   rep_number  its contact number is the mobile of someone in the reps list (the rep's own, or a
 --               colleague's: the phone verification would ring the sales team, not the customer), on any
 --               number of customers; or
---   shared      its number, or a mobile one digit off it (13812345678 / 13812345679: the same number
---               made to look different), is on dq_shared_phone_min_customers or more customers,
+--   shared      its number, or a mobile one digit off it on a customer of the same owner (13812345678 /
+--               13812345679: one number made to look different), is on dq_shared_phone_min_customers
+--               or more customers,
 --               unless the group explains itself: the customers share one trade name (a group's head
 --               office number on its subsidiaries: 华信科技 / 华信物流 / 华信投资) or one contact name (one
 --               real buyer for several companies: a distributor's or agent's purchaser).
@@ -34,6 +35,7 @@ masked as (
 
     select
         keys.customer_id,
+        keys.owner_rep_id,
         keys.phone_key,
         left(keys.phone_key, position - 1) || '_' || substr(keys.phone_key, position + 1) as masked_key
     from keys
@@ -51,9 +53,12 @@ neighbours as (
 
     union
 
+    -- one digit off counts among one owner's customers: the trick of a rep typing variants of a number
+    -- (between unrelated customers, two random mobiles one digit apart happen at 100k customers)
     select a.customer_id, b.customer_id, true
     from masked as a
-    inner join masked as b on a.masked_key = b.masked_key and a.phone_key <> b.phone_key
+    inner join masked as b
+        on a.masked_key = b.masked_key and a.owner_rep_id = b.owner_rep_id and a.phone_key <> b.phone_key
 
 ),
 
