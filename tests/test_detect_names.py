@@ -43,6 +43,20 @@ CUSTOMERS = {
     "C12": ("深圳腾达电子有限公司", "深圳", "制造业", "R8", "郑爽", "13200000012", "2025-03-01"),
     "C13": ("广东省深圳市腾达电子股份有限公司", "深圳", "制造业", "R9", "钱进", "13211000013", "2026-03-10"),
     "C14": ("腾达电子有限公司深圳分公司", "深圳", "制造业", "R9", "孙悦", "13222000014", "2026-03-11"),
+    # a district after the city; n/l typed for each other (兰 lan ~ 南 nan) with the same phone: 0.50+0.50
+    # +0.10 = 1.10; two characters swapped (南华 / 华南: another first syllable, found by the phone):
+    # swapped 0.80, 0.40+0.50+0.10 = 1.00
+    "C17": ("南京华南机械有限公司", "南京", "制造业", "R3", "冯一", "13100000017", "2025-05-01"),
+    "C18": ("江苏省南京市江宁区华南机械公司", "南京", "制造业", "R4", "冯二", "13155000018", "2026-03-13"),
+    "C19": ("南京华兰机械有限公司", "南京", "制造业", "R4", "冯三", "13100000017", "2026-03-14"),
+    "C20": ("南京南华机械有限公司", "南京", "制造业", "R5", "冯四", "13100000017", "2026-03-15"),
+    # one character wrong, not a homophone (商 / 南): with the phone 0.40+0.50+0.10 = 1.00; without it (东)
+    # the textbook look-alike, another company: 0.40+0.10 = 0.50
+    "C21": ("南京华商机械有限公司", "南京", "制造业", "R6", "冯五", "13100000017", "2026-03-16"),
+    "C22": ("南京华东机械有限公司", "南京", "制造业", "R6", "冯六", "13166000022", "2026-03-17"),
+    # 城市 is not a place before the name: two companies (和泰 / 时刻), not both 建设投资
+    "C23": ("重庆和泰城市建设投资有限公司", "重庆", "建筑", "R6", "卫一", "13177000023", "2025-06-01"),
+    "C24": ("重庆时刻城市建设投资有限公司", "重庆", "建筑", "R6", "卫二", "13188000024", "2026-03-18"),
     # a longer name holding the shorter's characters, one common contact name, another owner: 0.50+0.30
     # +0.10 = 0.90, not flagged (a contact's name alone is weak evidence)
     "C15": ("武汉七喜电子有限公司", "武汉", "制造业", "R1", "王伟", "13100000015", "2025-04-01"),
@@ -86,6 +100,10 @@ DUPLICATES = {
     "C11": ("C09", "abbreviation", 0.85, 1.55),
     "C13": ("C12", "same_name", 1.00, 1.10),
     "C14": ("C13", "same_name", 1.00, 1.25),  # C13 also has its owner: 1.00+0.15+0.10
+    "C18": ("C17", "same_name", 1.00, 1.10),
+    "C19": ("C17", "near_homophone", 0.90, 1.10),  # C18 as well, but created later
+    "C20": ("C17", "swapped", 0.80, 1.00),
+    "C21": ("C17", "one_char_typo", 0.75, 1.00),
 }
 SHARED = {"S01", "S02", "S03", "S04", "S05", "S06", "S13"}
 
@@ -130,6 +148,7 @@ def test_names_and_numbers_are_normalised(warehouse):
                             "from quality.customer_name_keys")  # fmt: skip
     assert keys["C02"][:3] == ("上海", "华信科技", "华信")
     assert keys["C08"][1:3] == ("中石油", "中石油")
+    assert keys["C18"][1] == "华南机械" and keys["C24"][1] == "时刻城市建设投资"
     assert keys["C13"][1] == keys["C14"][1] == "腾达电子"
     assert {keys[c][3] for c in ("S01", "S02", "S03")} == {"13811112222"}
     assert {keys[c][3] for c in ("S07", "S08", "S09")} == {"02886001234"}

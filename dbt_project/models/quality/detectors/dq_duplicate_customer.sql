@@ -11,11 +11,12 @@
 --   near_homophone  the same fuzzy pinyin (zh/z, n/l, in/ing ...: 华信 / 华星)    name score 0.90
 --   abbreviation    one core name is the other's characters in order, from the same first character
 --                   (华信 / 华信科技, 中石油 / 中国石油天然气)                        name score 0.85
---   similar         Jaro-Winkler >= dq_duplicate_min_similarity (a dropped or swapped character)
+--   swapped         two characters swapped (南华 / 华南)                              name score 0.80
+--   one_char_typo   one character wrong, not a homophone (华信 / 华言)           name score 1 - 1/length
 -- A same_name pair is a duplicate on its own (the names differ only in form). The other levels are
 -- also what two real companies look like (华信科技 / 华鑫科技 are two firms; 华信 abbreviates 华信科技 and
--- 华信物流 alike), so they need evidence: the match weight adds the name's weight (homophone 0.60,
--- near-homophone and abbreviation 0.50, similar 0.40) and each agreement (same phone 0.50, same contact
+-- 华信物流 alike; a one-character typo is the textbook look-alike), so they need evidence: the match weight adds the name's weight (homophone 0.60,
+-- near-homophone and abbreviation 0.50, swapped and one-character typo 0.40) and each agreement (same phone 0.50, same contact
 -- name 0.30, same owner 0.15, same industry 0.10; another industry -0.30), and the pair is a duplicate
 -- from dq_duplicate_min_match_weight (1.0). A phone is strong evidence; a contact's name alone is not
 -- (names repeat: 王伟, 张敏), it takes the same owner or a homophone name with it. Every record matching an earlier-created one is
@@ -88,6 +89,21 @@ pairs as (
 
 ),
 
+compared as (
+
+    select
+        *,
+        -- characters that differ position by position (names of one length only)
+        case
+            when length(original_core) = length(copy_core)
+                then length(list_filter(
+                    range(1, length(original_core) + 1), i -> substr(original_core, i, 1) <> substr(copy_core, i, 1)
+                ))
+        end as differing_positions
+    from pairs
+
+),
+
 levelled as (
 
     select
@@ -106,10 +122,17 @@ levelled as (
                 and list_has_all(str_split(longer_core, ''), str_split(shorter_core, ''))
                 and regexp_full_match(longer_core, array_to_string(str_split(shorter_core, ''), '.*') || '.*')
                 then 'abbreviation'
-            when jaro_winkler_similarity(original_core, copy_core) >= {{ var('dq_duplicate_min_similarity') }}
-                then 'similar'
+            -- one character typed wrong, or two swapped (DuckDB's jaro_winkler and levenshtein count
+            -- bytes: 华信科技 / 华信物流 share 2 of 3 bytes of each different character, so positions here)
+            when length(original_core) = length(copy_core) and length(original_core) >= 3
+                and differing_positions = 1
+                then 'one_char_typo'
+            when length(original_core) = length(copy_core)
+                and differing_positions = 2
+                and list_sort(str_split(original_core, '')) = list_sort(str_split(copy_core, ''))
+                then 'swapped'
         end as name_level
-    from pairs
+    from compared
 
 ),
 
@@ -122,7 +145,9 @@ scored as (
             when 'homophone' then 0.95
             when 'near_homophone' then 0.90
             when 'abbreviation' then 0.85
-            else round(jaro_winkler_similarity(original_core, copy_core), 2)
+            when 'swapped' then 0.80
+            -- one character of n wrong
+            else round(1 - 1 / length(copy_core), 2)
         end as name_score,
         -- the match weight: the name's weight plus the evidence of the other fields
         case name_level
@@ -167,7 +192,8 @@ final as (
             when 'homophone' then '同音「' || matched.copy_core || '」/「' || matched.original_core || '」'
             when 'near_homophone' then '近音「' || matched.copy_core || '」/「' || matched.original_core || '」'
             when 'abbreviation' then '简称「' || matched.copy_core || '」/「' || matched.original_core || '」'
-            else '相近「' || matched.copy_core || '」/「' || matched.original_core || '」'
+            when 'swapped' then '字序颠倒「' || matched.copy_core || '」/「' || matched.original_core || '」'
+            else '一字之差「' || matched.copy_core || '」/「' || matched.original_core || '」'
         end
         || '（' || printf('%.2f', matched.name_score) || '）'
         || case when matched.same_phone then '，同一联系电话' else '' end
@@ -188,7 +214,12 @@ final as (
             matched.copy_extract_date,
             greatest(cast(matched.copy_created_at as date), first_extract.first_extract_date)
         ) as first_seen_date,
-        cast(null as decimal(18, 2)) as amount
+        cast(null as decimal(18, 2)) as amount,
+        -- beyond the quarantine's columns: the pair as data (dq_shared_phone counts a company once)
+        matched.original_id as original_customer_id,
+        matched.name_level,
+        matched.name_score,
+        matched.match_weight
     from matched
     cross join first_extract
     where matched.best = 1

@@ -7,7 +7,7 @@
 --               number of customers; or
 --   shared      its number, or a mobile one digit off it on a customer of the same owner (13812345678 /
 --               13812345679: one number made to look different), is on dq_shared_phone_min_customers
---               or more customers,
+--               or more customers (copies of one company, dq_duplicate_customer, count once),
 --               unless the group explains itself: the customers share one trade name (a group's head
 --               office number on its subsidiaries: 华信科技 / 华信物流 / 华信投资) or one contact name (one
 --               real buyer for several companies: a distributor's or agent's purchaser).
@@ -15,8 +15,17 @@
 with
 
 keys as (
-    select * from {{ ref('customer_name_keys') }}
-    where phone_key is not null
+
+    -- a customer entered twice (dq_duplicate_customer) is one company: its copies on one number are not
+    -- three customers sharing it
+    select
+        customer_name_keys.*,
+        coalesce(duplicates.original_customer_id, customer_name_keys.customer_id) as company_id
+    from {{ ref('customer_name_keys') }} as customer_name_keys
+    left join {{ ref('dq_duplicate_customer') }} as duplicates
+        on customer_name_keys.customer_id = duplicates.record_id
+    where customer_name_keys.phone_key is not null
+
 ),
 
 rep_numbers as (
@@ -68,6 +77,7 @@ number_groups as (
     select
         neighbours.customer_id as centre_id,
         count(distinct neighbours.neighbour_id) as customer_count,
+        count(distinct keys.company_id) as company_count,
         count(distinct keys.trade_name) as trade_names,
         count(distinct keys.contact_name) as contact_names,
         count(keys.contact_name) = count(*) as every_contact_named,
@@ -84,7 +94,7 @@ suspicious_groups as (
     select *
     from number_groups
     where
-        customer_count >= {{ var('dq_shared_phone_min_customers') }}
+        company_count >= {{ var('dq_shared_phone_min_customers') }}
         and trade_names > 1
         and not (contact_names = 1 and every_contact_named)
 
