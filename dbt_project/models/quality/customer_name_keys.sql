@@ -60,15 +60,13 @@ stripped as (
 
 named as (
 
-    -- after a province or city, a district or county of 2-3 characters (上海市浦东新区华信 -> 华信,
-    -- 南京市江宁区华信 -> 华信); only there: without a place before it, 区 may be part of the trade name.
-    -- Not 市 (县级市): 城市建设投资 would lose 城市
+    -- a district or county of 2-3 characters at the start, with or without the city before it
+    -- (上海市浦东新区华信 -> 华信, 江宁区华信 -> 华信): both records of a company lose it alike. Not 市 (县级市):
+    -- 城市建设投资 would lose 城市
     select
         * exclude (cleaned_name, without_place),
         case
-            when
-                length(without_place) < length(cleaned_name)
-                and length(regexp_replace(without_place, '^\p{Han}{1,2}(新区|区|县)', '')) >= 2
+            when length(regexp_replace(without_place, '^\p{Han}{1,2}(新区|区|县)', '')) >= 2
                 then regexp_replace(without_place, '^\p{Han}{1,2}(新区|区|县)', '')
             else without_place
         end as core_name
