@@ -5,6 +5,7 @@ dq_duplicate_customer.sql and dq_shared_phone.sql."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -182,3 +183,21 @@ def test_shared_numbers_flagged_and_legitimate_groups_not(warehouse):
     assert "(or one digit off) on 3 customers: S04, S05, S06" in found["S05"][0]
     assert "mobile of rep R9" in found["S13"][0] and "137****9999" in found["S13"][0]
     assert not any(re.search(r"1[3-9]\d{9}", evidence) for (evidence,) in found.values())  # masked
+
+
+def test_fuzzy_pinyin_folds_what_input_methods_confuse():
+    from quality.pinyin_seed import fuzzy
+
+    assert [fuzzy(p) for p in ("zhang", "ling", "shi", "chuang", "xing", "lan")] == [
+        "zan", "nin", "si", "cuan", "xin", "nan"
+    ]  # fmt: skip
+    assert fuzzy("hua") == "hua" and fuzzy("ran") == "ran"  # r/l not folded
+
+
+def test_the_committed_pinyin_seed_is_what_pypinyin_gives():
+    pytest.importorskip("pypinyin")
+    from quality.pinyin_seed import SEED, rows
+
+    with open(SEED, encoding="utf-8", newline="") as f:
+        committed = [tuple(row) for row in list(csv.reader(f))[1:]]
+    assert len(committed) == 6763 and committed == rows()
