@@ -10,7 +10,9 @@
 --               or more customers (copies of one company, dq_duplicate_customer, count once),
 --               unless the group explains itself: the customers share one trade name (a group's head
 --               office number on its subsidiaries: 华信科技 / 华信物流 / 华信投资) or one contact name (one
---               real buyer for several companies: a distributor's or agent's purchaser).
+--               real buyer for several companies: a distributor's or agent's purchaser), or they belong
+--               to several owners (a number the sales team knows and shares: a distributor serving
+--               several reps' accounts; a rep hiding his own number puts it on his own accounts).
 -- Landlines are compared whole (a company's direct lines are often consecutive numbers).
 with
 
@@ -80,6 +82,7 @@ number_groups as (
         count(distinct keys.company_id) as company_count,
         count(distinct keys.trade_name) as trade_names,
         count(distinct keys.contact_name) as contact_names,
+        count(distinct keys.owner_rep_id) as owners,
         count(keys.contact_name) = count(*) as every_contact_named,
         bool_or(neighbours.is_near) as has_near_number,
         string_agg(distinct neighbours.neighbour_id, ', ' order by neighbours.neighbour_id) as customer_ids
@@ -97,6 +100,7 @@ suspicious_groups as (
         company_count >= {{ var('dq_shared_phone_min_customers') }}
         and trade_names > 1
         and not (contact_names = 1 and every_contact_named)
+        and owners = 1
 
 ),
 
