@@ -5,7 +5,7 @@
 -- Candidates (blocking, no cross join of all names): pairs of one city whose core names start with the
 -- same fuzzy syllable (华信 / 华鑫 / 花信 / 华信科技 / 华星), or that share the contact's phone or the
 -- contact's name. Names are compared on customer_name_keys (macro normalize_company_name: full-width
--- forms, brackets, province and city, legal form and branch removed; pinyin from the seed pinyin_chars):
+-- forms, brackets, province / city / district, legal form and branch removed; pinyin: seed pinyin_chars):
 --   same_name       the core names are equal                                   name score 1.00
 --   homophone       the same pinyin (华信 / 华鑫, typed through a pinyin IME)      name score 0.95
 --   near_homophone  the same fuzzy pinyin (zh/z, n/l, in/ing ...: 华信 / 华星)    name score 0.90
@@ -14,13 +14,15 @@
 --   swapped         two characters swapped (南华 / 华南)                              name score 0.80
 --   one_char_typo   one character wrong, not a homophone (华信 / 华言)           name score 1 - 1/length
 -- A same_name pair is a duplicate on its own (the names differ only in form). The other levels are
--- also what two real companies look like (华信科技 / 华鑫科技 are two firms; 华信 abbreviates 华信科技 and
--- 华信物流 alike; a one-character typo is the textbook look-alike), so they need evidence: the match weight adds the name's weight (homophone 0.60,
--- near-homophone and abbreviation 0.50, swapped and one-character typo 0.40) and each agreement (same phone 0.50, same contact
--- name 0.30, same owner 0.15, same industry 0.10; another industry -0.30), and the pair is a duplicate
--- from dq_duplicate_min_match_weight (1.0). A phone is strong evidence; a contact's name alone is not
--- (names repeat: 王伟, 张敏), it takes the same owner or a homophone name with it. Every record matching an earlier-created one is
--- flagged as the copy, with the best-scoring original, both names and ids and the scores as evidence.
+-- also what two real companies look like (华信科技 / 华鑫科技 are two firms; 华信 abbreviates 华信科技
+-- and 华信物流 alike; a one-character typo is the textbook look-alike), so they need evidence. The
+-- match weight adds the name's weight (homophone 0.60, near-homophone and abbreviation 0.50, swapped
+-- and one-character typo 0.40) and each agreement (same phone 0.50, same contact name 0.30, same owner
+-- 0.15, same industry 0.10; another industry -0.30); the pair is a duplicate from
+-- dq_duplicate_min_match_weight (1.0). A phone is strong evidence; a contact's name alone is not (names
+-- repeat: 王伟, 张敏), it takes the same owner or a homophone name with it. Every record matching an
+-- earlier-created one is flagged as the copy, with the best-scoring original, both names and ids and
+-- the scores as evidence.
 with
 
 keys as (
@@ -77,8 +79,10 @@ pairs as (
         b.core_name as copy_core,
         a.name_pinyin = b.name_pinyin as same_pinyin,
         a.name_fuzzy_pinyin = b.name_fuzzy_pinyin as same_fuzzy_pinyin,
-        case when length(a.core_name) < length(b.core_name) then a.core_name else b.core_name end as shorter_core,
-        case when length(a.core_name) < length(b.core_name) then b.core_name else a.core_name end as longer_core,
+        case when length(a.core_name) < length(b.core_name) then a.core_name else b.core_name end
+            as shorter_core,
+        case when length(a.core_name) < length(b.core_name) then b.core_name else a.core_name end
+            as longer_core,
         coalesce(a.phone_key = b.phone_key, false) as same_phone,
         coalesce(a.contact_name = b.contact_name, false) as same_contact,
         coalesce(a.owner_rep_id = b.owner_rep_id, false) as same_owner,
@@ -97,7 +101,8 @@ compared as (
         case
             when length(original_core) = length(copy_core)
                 then length(list_filter(
-                    range(1, length(original_core) + 1), i -> substr(original_core, i, 1) <> substr(copy_core, i, 1)
+                    range(1, length(original_core) + 1),
+                    i -> substr(original_core, i, 1) <> substr(copy_core, i, 1)
                 ))
         end as differing_positions
     from pairs
@@ -207,7 +212,11 @@ final as (
         || case when matched.same_phone then ', same phone' else '' end
         || case when matched.same_contact then ', same contact' else '' end
         || case when matched.same_owner then ', same owner' else '' end
-        || case when matched.same_industry then ', same industry' when not matched.same_industry then ', other industry' else '' end
+        || case
+            when matched.same_industry then ', same industry'
+            when not matched.same_industry then ', other industry'
+            else ''
+        end
         || ', match weight ' || printf('%.2f', matched.match_weight) as evidence,
         -- an account arrives with the extract of the day it was created (older ones with the first)
         least(

@@ -159,7 +159,8 @@ final as (
                 || ' 的手机号 / the contact number is the mobile of rep ' || all_flags.rep_ids
             else '同一号码' || case when all_flags.has_near_number then '（含只差一位的号码）' else '' end
                 || ' ' || {{ mask_phone('keys.phone_key') }} || ' 出现在 ' || all_flags.customer_count
-                || ' 个客户 / same number' || case when all_flags.has_near_number then ' (or one digit off)' else '' end
+                || ' 个客户 / same number'
+                || case when all_flags.has_near_number then ' (or one digit off)' else '' end
                 || ' on ' || all_flags.customer_count || ' customers: ' || all_flags.customer_ids
         end as evidence,
         -- the delivery of the version that carries the number
