@@ -91,6 +91,10 @@ CUSTOMERS = {
     "S19": ("成都寅卯安防有限公司", "成都", "制造业", "R2", "朱一", "13544445555", "2026-01-23"),
     "S20": ("成都辰巳网络科技有限公司", "成都", "互联网", "R3", "朱二", "13544445555", "2026-01-24"),
     "S21": ("成都午未仓储有限公司", "成都", "物流", "R4", "朱三", "13544445555", "2026-01-25"),
+    # a rep's office landline on three of his accounts, with and without the area code: all flagged
+    "S22": ("成都申子文化传媒有限公司", "成都", "互联网", "R7", "秦一", "021-61234567", "2026-01-26"),
+    "S23": ("成都辰申置业有限公司", "成都", "建筑", "R7", "秦二", "61234567", "2026-01-27"),
+    "S24": ("成都午戌环保有限公司", "成都", "能源", "R7", "秦三", "(021)6123-4567", "2026-01-28"),
     # parent and subsidiary sharing one number: two customers, legitimate
     "S14": ("成都酉戌连锁有限公司", "成都", "零售", "R3", "许一", "13655556666", "2026-01-18"),
     "S15": ("成都亥丑百货有限公司", "成都", "零售", "R3", "许二", "13655556666", "2026-01-19"),
@@ -113,7 +117,7 @@ DUPLICATES = {
     "C21": ("C17", "one_char_typo", 0.75, 1.00),
     "C25": ("C17", "same_name", 1.00, 1.10),
 }
-SHARED = {"S01", "S02", "S03", "S04", "S05", "S06", "S13"}
+SHARED = {"S01", "S02", "S03", "S04", "S05", "S06", "S13", "S22", "S23", "S24"}
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +163,8 @@ def test_names_and_numbers_are_normalised(warehouse):
     assert keys["C18"][1] == "华南机械" and keys["C24"][1] == "时刻城市建设投资"
     assert keys["C13"][1] == keys["C14"][1] == "腾达电子"
     assert {keys[c][3] for c in ("S01", "S02", "S03")} == {"13811112222"}
-    assert {keys[c][3] for c in ("S07", "S08", "S09")} == {"02886001234"}
+    assert {keys[c][3] for c in ("S07", "S08", "S09")} == {"86001234"}
+    assert {keys[c][3] for c in ("S22", "S23", "S24")} == {"61234567"}
     assert keys["S13"][3] == "13700009999"
     pinyin = _rows(
         warehouse, "select customer_id, name_pinyin, name_fuzzy_pinyin from quality.customer_name_keys"
@@ -186,6 +191,7 @@ def test_shared_numbers_flagged_and_legitimate_groups_not(warehouse):
     assert "same number on 3 customers: S01, S02, S03" in found["S02"][0]
     assert "(or one digit off) on 3 customers: S04, S05, S06" in found["S05"][0]
     assert "mobile of rep R9" in found["S13"][0] and "137****9999" in found["S13"][0]
+    assert "****4567 出现在 3 个客户" in found["S22"][0] and "61234567" not in found["S22"][0]
     assert not any(re.search(r"1[3-9]\d{9}", evidence) for (evidence,) in found.values())  # masked
 
 

@@ -25,10 +25,22 @@
 {%- endmacro %}
 
 
-{#- A number as evidence may show it: the first 3 and last 4 digits (138****5678, 021****4567). -#}
+{#- A landline without its area code (02161234567 -> 61234567), so that the number typed with and
+    without it is one; a mobile or anything else as it is. Area codes: 010 and 02x, else 0 + 3 digits. -#}
+{% macro phone_local_number(phone_key) -%}
+    case
+        when regexp_full_match({{ phone_key }}, '0(10|2[0-9])[0-9]{7,8}') then substr({{ phone_key }}, 4)
+        when regexp_full_match({{ phone_key }}, '0[3-9][0-9]{2}[0-9]{7,8}') then substr({{ phone_key }}, 5)
+        else {{ phone_key }}
+    end
+{%- endmacro %}
+
+
+{#- A number as evidence may show part of it: a mobile's first 3 and last 4 digits (138****5678),
+    another number's last 4 (****4567). -#}
 {% macro mask_phone(phone_key) -%}
     case
-        when length({{ phone_key }}) >= 8 then left({{ phone_key }}, 3) || '****' || right({{ phone_key }}, 4)
-        else '****'
+        when length({{ phone_key }}) >= 11 then left({{ phone_key }}, 3) || '****' || right({{ phone_key }}, 4)
+        else '****' || right({{ phone_key }}, 4)
     end
 {%- endmacro %}

@@ -33,7 +33,7 @@ normalised as (
         industry,
         owner_rep_id,
         nullif(regexp_replace(contact_name, '[\s　]', '', 'g'), '') as contact_name,
-        {{ normalize_phone('contact_mobile') }} as phone_key,
+        {{ normalize_phone('contact_mobile') }} as phone_number,
         created_at,
         _extract_date
     from customers
@@ -52,7 +52,9 @@ without_city as (
 stripped as (
 
     select
-        * exclude (without_province),
+        * exclude (without_province, phone_number),
+        -- a landline with or without its area code is one number
+        {{ phone_local_number('phone_number') }} as phone_key,
         {{ strip_city_prefix('without_province', 'city_key') }} as without_place
     from without_city
 

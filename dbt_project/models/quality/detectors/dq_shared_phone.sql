@@ -13,7 +13,8 @@
 --               real buyer for several companies: a distributor's or agent's purchaser), or they belong
 --               to several owners (a number the sales team knows and shares: a distributor serving
 --               several reps' accounts; a rep hiding his own number puts it on his own accounts).
--- Landlines are compared whole (a company's direct lines are often consecutive numbers).
+-- Landlines are compared without their area code (typed with and without it), and whole: a company's
+-- direct lines are often consecutive numbers.
 with
 
 keys as (
@@ -33,7 +34,7 @@ keys as (
 rep_numbers as (
 
     select
-        {{ normalize_phone('mobile') }} as phone_key,
+        {{ phone_local_number(normalize_phone('mobile')) }} as phone_key,
         string_agg(rep_id, ', ' order by rep_id) as rep_ids
     from {{ ref('stg_crm__reps') }}
     where mobile is not null
