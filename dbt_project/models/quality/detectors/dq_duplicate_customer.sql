@@ -2,9 +2,9 @@
 -- pairs within a city (two companies of one name in different cities are different legal entities),
 -- a name comparison with levels, and the other fields as evidence for or against.
 --
--- Candidates (blocking, no cross join of all names): pairs of one city whose core names start with the
--- same fuzzy syllable (华信 / 华鑫 / 花信 / 华信科技 / 华星), or that share the contact's phone or the
--- contact's name. Names are compared on customer_name_keys (macro normalize_company_name: full-width
+-- Candidates (blocking, no cross join of all names): pairs of one city with the same core name, or of
+-- one industry whose core names start with the same fuzzy syllable (华信 / 华鑫 / 花信 / 华信科技 / 华星),
+-- or that share the contact's phone or the contact's name. Names are compared on customer_name_keys (macro normalize_company_name: full-width
 -- forms, brackets, province / city / district, legal form and branch removed; pinyin: seed pinyin_chars):
 --   same_name       the core names are equal                                   name score 1.00
 --   homophone       the same pinyin (华信 / 华鑫, typed through a pinyin IME)      name score 0.95
@@ -42,7 +42,20 @@ candidates as (
     select a.customer_id as original_id, b.customer_id as copy_id
     from keys as a
     inner join keys as b
-        on a.city_key = b.city_key and a.first_fuzzy_pinyin = b.first_fuzzy_pinyin
+        on a.city_key = b.city_key and a.core_name = b.core_name
+    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+
+    union
+
+    -- the first syllable within one industry: a pair of two industries (-0.30) reaches the match weight
+    -- only with the same phone, and those come from the next block
+    select a.customer_id, b.customer_id
+    from keys as a
+    inner join keys as b
+        on
+            a.city_key = b.city_key
+            and a.first_fuzzy_pinyin = b.first_fuzzy_pinyin
+            and a.industry = b.industry
     where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
 
     union
