@@ -1,44 +1,198 @@
--- duplicate_customer: the same company entered twice. Names are normalised (macro
--- normalize_company_name: full-width characters, city/province prefix, legal suffix, spaces and
--- punctuation) and compared within a city (two companies of the same name in different cities are
--- different legal entities). Every record but the earliest created is flagged as the copy.
+-- duplicate_customer: the same company entered twice, judged the way record linkage does: candidate
+-- pairs within a city (two companies of one name in different cities are different legal entities),
+-- a name comparison with levels, and the other fields as evidence for or against.
+--
+-- Candidates (blocking, no cross join of all names): pairs of one city with the same core name, or of
+-- one industry whose core names start with the same fuzzy syllable (华信 / 华鑫 / 花信 / 华信科技 / 华星),
+-- or that share the contact's phone or the contact's name. Names are compared on customer_name_keys (macro normalize_company_name: full-width
+-- forms, brackets, province / city / district, legal form and branch removed; pinyin: seed pinyin_chars):
+--   same_name       the core names are equal                                   name score 1.00
+--   homophone       the same pinyin (华信 / 华鑫, typed through a pinyin IME)      name score 0.95
+--   near_homophone  the same fuzzy pinyin (zh/z, n/l, in/ing ...: 华信 / 华星)    name score 0.90
+--   abbreviation    one core name is the other's characters in order, from the same first character
+--                   (华信 / 华信科技, 中石油 / 中国石油天然气)                        name score 0.85
+--   swapped         two characters swapped (南华 / 华南)                              name score 0.80
+--   one_char_typo   one character wrong, not a homophone (华信 / 华言)           name score 1 - 1/length
+-- A same_name pair is a duplicate on its own (the names differ only in form). The other levels are
+-- also what two real companies look like (华信科技 / 华鑫科技 are two firms; 华信 abbreviates 华信科技
+-- and 华信物流 alike; a one-character typo is the textbook look-alike), so they need evidence. The
+-- match weight adds the name's weight (homophone 0.60, near-homophone and abbreviation 0.50, swapped
+-- and one-character typo 0.40) and each agreement (same phone 0.50, same contact name 0.30, same owner
+-- 0.15, same industry 0.10; another industry -0.30); the pair is a duplicate from
+-- dq_duplicate_min_match_weight (1.0). A phone is strong evidence; a contact's name alone is not (names
+-- repeat: 王伟, 张敏), it takes the same owner or a homophone name with it. Every record matching an
+-- earlier-created one is flagged as the copy, with the best-scoring original, both names and ids and
+-- the scores as evidence.
 with
 
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
+keys as (
+    select * from {{ ref('customer_name_keys') }}
+    where core_name <> ''
 ),
 
 first_extract as (
 
-    select min(_extract_date) as first_extract_date from customers
+    select min(_extract_date) as first_extract_date from keys
 
 ),
 
-normalised as (
+-- candidate pairs: (original, copy), the original created first
+candidates as (
+
+    select a.customer_id as original_id, b.customer_id as copy_id
+    from keys as a
+    inner join keys as b
+        on a.city_key = b.city_key and a.core_name = b.core_name
+    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+
+    union
+
+    -- the first syllable within one industry: a pair of two industries (-0.30) reaches the match weight
+    -- only with the same phone, and those come from the next block
+    select a.customer_id, b.customer_id
+    from keys as a
+    inner join keys as b
+        on
+            a.city_key = b.city_key
+            and a.first_fuzzy_pinyin = b.first_fuzzy_pinyin
+            and a.industry = b.industry
+    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+
+    union
+
+    select a.customer_id, b.customer_id
+    from keys as a
+    inner join keys as b
+        on a.city_key = b.city_key and a.phone_key = b.phone_key
+    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+
+    union
+
+    select a.customer_id, b.customer_id
+    from keys as a
+    inner join keys as b
+        on a.city_key = b.city_key and a.contact_name = b.contact_name
+    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+
+),
+
+pairs as (
 
     select
-        customer_id,
-        customer_name,
-        city,
-        owner_rep_id,
-        created_at,
-        _extract_date,
-        {{ normalize_company_name('customer_name', 'city') }} as normalised_name
-    from customers
+        a.customer_id as original_id,
+        a.customer_name as original_name,
+        a.created_at as original_created_at,
+        b.customer_id as copy_id,
+        b.customer_name as copy_name,
+        b.owner_rep_id as copy_owner_rep_id,
+        b.created_at as copy_created_at,
+        b._extract_date as copy_extract_date,
+        a.city_key,
+        a.core_name as original_core,
+        b.core_name as copy_core,
+        a.name_pinyin = b.name_pinyin as same_pinyin,
+        a.name_fuzzy_pinyin = b.name_fuzzy_pinyin as same_fuzzy_pinyin,
+        case when length(a.core_name) < length(b.core_name) then a.core_name else b.core_name end
+            as shorter_core,
+        case when length(a.core_name) < length(b.core_name) then b.core_name else a.core_name end
+            as longer_core,
+        coalesce(a.phone_key = b.phone_key, false) as same_phone,
+        coalesce(a.contact_name = b.contact_name, false) as same_contact,
+        coalesce(a.owner_rep_id = b.owner_rep_id, false) as same_owner,
+        a.industry = b.industry as same_industry
+    from candidates
+    inner join keys as a on candidates.original_id = a.customer_id
+    inner join keys as b on candidates.copy_id = b.customer_id
 
 ),
 
-ranked as (
+compared as (
 
     select
         *,
-        row_number() over same_company as copy_number,
-        first_value(customer_id) over same_company as original_customer_id,
-        first_value(customer_name) over same_company as original_customer_name,
-        first_value(created_at) over same_company as original_created_at
-    from normalised
-    where normalised_name <> ''
-    window same_company as (partition by city, normalised_name order by created_at, customer_id)
+        -- characters that differ position by position (names of one length only)
+        case
+            when length(original_core) = length(copy_core)
+                then length(list_filter(
+                    range(1, length(original_core) + 1),
+                    i -> substr(original_core, i, 1) <> substr(copy_core, i, 1)
+                ))
+        end as differing_positions
+    from pairs
+
+),
+
+levelled as (
+
+    select
+        *,
+        case
+            when original_core = copy_core then 'same_name'
+            when same_pinyin then 'homophone'
+            when same_fuzzy_pinyin then 'near_homophone'
+            -- the shorter name's characters in order in the longer one (中石油 -> pattern 中.*石.*油.*),
+            -- from the same first character; tried last, on few pairs (a pattern compiled per pair)
+            -- (cheap tests first: the conditions are evaluated left to right on the remaining pairs)
+            when
+                left(original_core, 1) = left(copy_core, 1)
+                and least(length(original_core), length(copy_core)) >= 2
+                and length(original_core) <> length(copy_core)
+                and list_has_all(str_split(longer_core, ''), str_split(shorter_core, ''))
+                and regexp_full_match(longer_core, array_to_string(str_split(shorter_core, ''), '.*') || '.*')
+                then 'abbreviation'
+            -- one character typed wrong, or two swapped (DuckDB's jaro_winkler and levenshtein count
+            -- bytes: 华信科技 / 华信物流 share 2 of 3 bytes of each different character, so positions here)
+            when length(original_core) = length(copy_core) and length(original_core) >= 3
+                and differing_positions = 1
+                then 'one_char_typo'
+            when length(original_core) = length(copy_core)
+                and differing_positions = 2
+                and list_sort(str_split(original_core, '')) = list_sort(str_split(copy_core, ''))
+                then 'swapped'
+        end as name_level
+    from compared
+
+),
+
+scored as (
+
+    select
+        *,
+        case name_level
+            when 'same_name' then 1.00
+            when 'homophone' then 0.95
+            when 'near_homophone' then 0.90
+            when 'abbreviation' then 0.85
+            when 'swapped' then 0.80
+            -- one character of n wrong
+            else round(1 - 1 / length(copy_core), 2)
+        end as name_score,
+        -- the match weight: the name's weight plus the evidence of the other fields
+        case name_level
+            when 'same_name' then 1.00
+            when 'homophone' then 0.60
+            when 'near_homophone' then 0.50
+            when 'abbreviation' then 0.50
+            else 0.40
+        end
+        + case when same_phone then 0.50 else 0 end
+        + case when same_contact then 0.30 else 0 end
+        + case when same_owner then 0.15 else 0 end
+        + case when same_industry then 0.10 when not same_industry then -0.30 else 0 end as match_weight
+    from levelled
+    where name_level is not null
+
+),
+
+matched as (
+
+    select
+        *,
+        row_number() over (
+            partition by copy_id order by match_weight desc, original_created_at, original_id
+        ) as best
+    from scored
+    where name_level = 'same_name' or match_weight >= {{ var('dq_duplicate_min_match_weight') }}
 
 ),
 
@@ -47,22 +201,50 @@ final as (
     select
         'duplicate_customer' as rule_id,
         'customers' as entity,
-        ranked.customer_id as record_id,
-        ranked.owner_rep_id as rep_id,
-        '「' || ranked.customer_name || '」与 ' || ranked.original_customer_id
-        || '「' || ranked.original_customer_name || '」（' || strftime(ranked.original_created_at, '%Y-%m-%d')
-        || ' 建档）规范化后同名「' || ranked.normalised_name || '」，同在' || ranked.city
-        || ' / same company as ' || ranked.original_customer_id || ' (created '
-        || strftime(ranked.original_created_at, '%Y-%m-%d') || ') once the name is normalised' as evidence,
+        matched.copy_id as record_id,
+        matched.copy_owner_rep_id as rep_id,
+        '「' || matched.copy_name || '」(' || matched.copy_id || ') 与「' || matched.original_name || '」('
+        || matched.original_id || '，' || strftime(matched.original_created_at, '%Y-%m-%d') || ' 建档) 疑似同一公司，同在'
+        || matched.city_key || '：名称' || case matched.name_level
+            when 'same_name' then '规范化后相同「' || matched.copy_core || '」'
+            when 'homophone' then '同音「' || matched.copy_core || '」/「' || matched.original_core || '」'
+            when 'near_homophone' then '近音「' || matched.copy_core || '」/「' || matched.original_core || '」'
+            when 'abbreviation' then '简称「' || matched.copy_core || '」/「' || matched.original_core || '」'
+            when 'swapped' then '字序颠倒「' || matched.copy_core || '」/「' || matched.original_core || '」'
+            else '一字之差「' || matched.copy_core || '」/「' || matched.original_core || '」'
+        end
+        || '（' || printf('%.2f', matched.name_score) || '）'
+        || case when matched.same_phone then '，同一联系电话' else '' end
+        || case when matched.same_contact then '，同一联系人' else '' end
+        || case when matched.same_owner then '，同一负责人' else '' end
+        || case when matched.same_industry then '，同行业' when not matched.same_industry then '，行业不同' else '' end
+        || '，匹配分 ' || printf('%.2f', matched.match_weight)
+        || ' / same company as ' || matched.original_id || ' (created '
+        || strftime(matched.original_created_at, '%Y-%m-%d') || '): name ' || matched.name_level || ' '
+        || printf('%.2f', matched.name_score)
+        || case when matched.same_phone then ', same phone' else '' end
+        || case when matched.same_contact then ', same contact' else '' end
+        || case when matched.same_owner then ', same owner' else '' end
+        || case
+            when matched.same_industry then ', same industry'
+            when not matched.same_industry then ', other industry'
+            else ''
+        end
+        || ', match weight ' || printf('%.2f', matched.match_weight) as evidence,
         -- an account arrives with the extract of the day it was created (older ones with the first)
         least(
-            ranked._extract_date,
-            greatest(cast(ranked.created_at as date), first_extract.first_extract_date)
+            matched.copy_extract_date,
+            greatest(cast(matched.copy_created_at as date), first_extract.first_extract_date)
         ) as first_seen_date,
-        cast(null as decimal(18, 2)) as amount
-    from ranked
+        cast(null as decimal(18, 2)) as amount,
+        -- beyond the quarantine's columns: the pair as data (dq_shared_phone counts a company once)
+        matched.original_id as original_customer_id,
+        matched.name_level,
+        matched.name_score,
+        matched.match_weight
+    from matched
     cross join first_extract
-    where ranked.copy_number > 1
+    where matched.best = 1
 
 )
 
