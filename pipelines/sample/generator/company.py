@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from faker import Faker
 
-from pipelines.sample.generator.common import Timeline, poisson, rng_for, weighted, work_time
+from pipelines.sample.generator.common import Timeline, next_workday, poisson, rng_for, weighted, work_time
 
 REGIONS = {  # region -> (code used in team ids, cities of the region)
     "华东": ("HD", ["上海", "杭州", "南京", "苏州", "宁波", "合肥", "济南", "青岛", "福州", "无锡"]),
@@ -266,7 +266,7 @@ def build_customers(seed: int, reps: list[Rep], timeline: Timeline) -> list[Cust
     for monday in timeline.weeks():  # new accounts, a mild growth trend
         rate = 0.25 * len(quota) * (1 + 0.3 * timeline.fraction(monday))
         for _ in range(poisson(rng, rate)):
-            day = monday + timedelta(days=rng.randrange(5))
+            day = next_workday(monday + timedelta(days=rng.randrange(5)))  # not on a public holiday
             if day <= timeline.end:
                 pending.append((work_time(rng, day), rng.choice(quota)))
     pending.sort(key=lambda p: (p[0], p[1].rep_id))

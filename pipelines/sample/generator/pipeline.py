@@ -166,7 +166,8 @@ def _originate(
             )
             for _ in range(poisson(rng, rate)):
                 customer = accounts[bisect.bisect_right(cumulative, rng.random() * cumulative[known - 1])]
-                at = work_time(rng, monday + timedelta(days=rng.randrange(5)))
+                # opened on a working day: a holiday's share moves to the first day back (working calendar)
+                at = work_time(rng, next_workday(monday + timedelta(days=rng.randrange(5))))
                 if rng.random() < 0.7:  # most deals start as a lead (the rest are opened directly)
                     lead_at = at - timedelta(days=rng.randrange(1, 11), minutes=rng.randrange(600))
                     if lead_at <= customer.created_at:
