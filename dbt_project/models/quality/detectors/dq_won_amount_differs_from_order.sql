@@ -2,9 +2,9 @@
 -- sum of its ERP orders (orders carrying its opportunity_id, cancelled ones left out; an order delivered
 -- in phases has several). A discount agreed at signing, a change order, a currency or tax difference:
 -- the funnel and attainment count the CRM amount, the customer and receivables marts the ERP amount.
--- Won deals without any order are won_without_order's business; so is an order for another customer
--- that cites this deal's number (order_without_opportunity flags that order: the deal itself is right).
--- Severity warn (a reconciliation
+-- Won deals without any order are won_without_order's business; an order that cites this deal's number
+-- but does not belong to it (another customer's, or an old deal's number reused) is
+-- order_without_opportunity's finding, left out here: the deal itself is right. Severity warn (a reconciliation
 -- difference is a finding, not a failed build). amount = |CRM amount - ERP orders|.
 with
 
@@ -18,6 +18,10 @@ orders as (
 
 funnel_stages as (
     select * from {{ ref('funnel_stages') }}
+),
+
+misattributed_orders as (
+    select record_id as order_id from {{ ref('dq_order_without_opportunity') }}
 ),
 
 won as (
@@ -40,8 +44,9 @@ orders_by_opportunity as (
     from orders
     inner join won
         on orders.opportunity_id = won.opportunity_id
-        and orders.customer_id is not distinct from won.customer_id
-    where coalesce(orders.status, '') != 'cancelled'
+    where
+        coalesce(orders.status, '') != 'cancelled'
+        and orders.order_id not in (select order_id from misattributed_orders)
     group by orders.opportunity_id
 
 ),
