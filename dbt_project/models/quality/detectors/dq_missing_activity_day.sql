@@ -6,6 +6,9 @@
 -- Friday and its evidence says so; the test assert_working_calendar_covers_as_of_date warns until
 -- `salesreview refresh-calendar` is run. Days are judged from the first activities extract up to
 -- dq_missing_day_grace_days before the as-of date (an activity may be logged a few days late).
+-- A day whose only record is one call or email entered more than dq_token_backfill_hours after it
+-- (a token entry back-filled to cover an empty day) counts as a day without activity too: honest reps
+-- log within a day, a real visit is not a token, and a day with two or more records is not empty.
 -- The record is the rep-day '<rep_id>:<YYYY-MM-DD>' (entity rep_days).
 with
 
@@ -89,12 +92,34 @@ rep_work_days as (
 
 ),
 
+logged_days as (
+
+    select
+        rep_id,
+        cast(activity_at as date) as work_date,
+        count(*) as activity_count,
+        bool_or(activity_type = '拜访') as has_visit,
+        min(date_diff('minute', activity_at, logged_at)) / 60.0 as first_entry_hours
+    from activities
+    group by all
+
+),
+
 active_days as (
 
-    select distinct
-        rep_id,
-        cast(activity_at as date) as work_date
-    from activities
+    select * from logged_days
+    where
+        activity_count >= 2
+        or has_visit
+        or first_entry_hours is null  -- no entry time: nothing says it was back-filled
+        or first_entry_hours <= {{ var('dq_token_backfill_hours') }}
+
+),
+
+token_days as (
+
+    select * from logged_days
+    where rep_id || work_date not in (select rep_id || work_date from active_days)
 
 ),
 
@@ -112,7 +137,13 @@ final as (
                 then '，' || coalesce(rep_work_days.holiday_name_zh, '') || '调休上班'
             else ''
         end
-        || '）没有任何拜访、电话或邮件记录 / no visit, call or email logged on a working day'
+        || case
+            when token_days.rep_id is null
+                then '）没有任何拜访、电话或邮件记录 / no visit, call or email logged on a working day'
+            else '）只有 1 条电话或邮件，' || cast(round(token_days.first_entry_hours) as integer)
+                || ' 小时后才补录 / only one call or email on a working day, entered '
+                || cast(round(token_days.first_entry_hours) as integer) || ' h later'
+        end
         || case
             when rep_work_days.day_kind = 'makeup_workday'
                 then ' (a make-up working day'
@@ -131,6 +162,8 @@ final as (
     from rep_work_days
     left join active_days
         on rep_work_days.rep_id = active_days.rep_id and rep_work_days.work_date = active_days.work_date
+    left join token_days
+        on rep_work_days.rep_id = token_days.rep_id and rep_work_days.work_date = token_days.work_date
     where active_days.rep_id is null
 
 )
