@@ -12,7 +12,9 @@
 --               office number on its subsidiaries: 华信科技 / 华信物流 / 华信投资) or one contact name (one
 --               real buyer for several companies: a distributor's or agent's purchaser), or they belong
 --               to several owners (a number the sales team knows and shares: a distributor serving
---               several reps' accounts; a rep hiding his own number puts it on his own accounts).
+--               several reps' accounts; a rep hiding his own number puts it on his own accounts) and
+--               it is not a mobile with another contact person on every company (a mobile is one
+--               person's: that is a filler number several reps type).
 -- Landlines are compared without their area code (typed with and without it), and whole: a company's
 -- direct lines are often consecutive numbers.
 with
@@ -86,6 +88,7 @@ number_groups as (
         count(distinct keys.owner_rep_id) as owners,
         count(keys.contact_name) = count(*) as every_contact_named,
         bool_or(neighbours.is_near) as has_near_number,
+        bool_and(keys.phone_is_mobile) as is_mobile,
         string_agg(distinct neighbours.neighbour_id, ', ' order by neighbours.neighbour_id) as customer_ids
     from neighbours
     inner join keys on neighbours.neighbour_id = keys.customer_id
@@ -101,7 +104,10 @@ suspicious_groups as (
         company_count >= {{ var('dq_shared_phone_min_customers') }}
         and trade_names > 1
         and not (contact_names = 1 and every_contact_named)
-        and owners = 1
+        -- a number several reps' accounts share is one the team knows (a distributor's switchboard),
+        -- unless it is a mobile and every company on it names another person: a mobile is one person's,
+        -- so that is a filler number (13800138000) several reps type
+        and (owners = 1 or (is_mobile and contact_names >= company_count))
 
 ),
 
