@@ -30,22 +30,22 @@ CUSTOMERS = {
     "C04": ("上海华鑫科技有限公司", "上海", "互联网", "R1", "张伟", "13800000001", "2026-03-04"),
     # a real namesake: homophone, nothing else in common but the industry: 0.60+0.10 = 0.70, not flagged
     "C05": ("华欣科技有限公司", "上海", "互联网", "R4", "赵敏", "13600000005", "2026-03-05"),
-    # near-homophone 华星 (xing ~ xin), same contact and owner: 0.50+0.30+0.15+0.10 = 1.05
+    # near-homophone 华星 (xing ~ xin), same contact and owner: 0.60+0.30+0.15+0.10 = 1.15
     "C06": ("上海华星科技有限公司", "上海", "互联网", "R1", "张伟", "13800000066", "2026-03-06"),
-    # abbreviation 中石油 of 中国石油天然气, same phone and contact: 0.50+0.50+0.30+0.10 = 1.40
+    # abbreviation 中石油 of 中国石油天然气, same phone and contact: 0.60+0.50+0.30+0.10 = 1.50
     "C07": ("中国石油天然气股份有限公司", "北京", "能源", "R5", "孙丽", "13500000007", "2024-05-01"),
     "C08": ("中石油", "北京", "能源", "R6", "孙丽", "13500000007", "2026-03-07"),
     # two companies sharing the trade name 华信 (科技 / 物流) in 北京, and 华信 of 上海 in another city
     "C09": ("北京华信科技有限公司", "北京", "互联网", "R7", "周杰", "13300000009", "2025-02-01"),
     "C10": ("北京华信物流有限公司", "北京", "物流", "R7", "吴昊", "13300000010", "2026-03-08"),
-    # 华信 abbreviates both; with C09 0.50+0.50+0.30+0.15+0.10 = 1.55, with C10 0.50+0.15-0.30 = 0.35
+    # 华信 abbreviates both; with C09 0.60+0.50+0.30+0.15+0.10 = 1.65, with C10 0.60+0.15-0.30 = 0.45
     "C11": ("华信", "北京", "互联网", "R7", "周杰", "13300000009", "2026-03-09"),
     # province + city prefix, legal forms, a branch: all 腾达电子 in 深圳
     "C12": ("深圳腾达电子有限公司", "深圳", "制造业", "R8", "郑爽", "13200000012", "2025-03-01"),
     "C13": ("广东省深圳市腾达电子股份有限公司", "深圳", "制造业", "R9", "钱进", "13211000013", "2026-03-10"),
     "C14": ("腾达电子有限公司深圳分公司", "深圳", "制造业", "R9", "孙悦", "13222000014", "2026-03-11"),
-    # a district after the city; n/l typed for each other (兰 lan ~ 南 nan) with the same phone: 0.50+0.50
-    # +0.10 = 1.10; two characters swapped (南华 / 华南: another first syllable, found by the phone):
+    # a district after the city; n/l typed for each other (兰 lan ~ 南 nan) with the same phone: 0.60+0.50
+    # +0.10 = 1.20; two characters swapped (南华 / 华南: another first syllable, found by the phone):
     # swapped 0.80, 0.40+0.50+0.10 = 1.00
     "C17": ("南京华南机械有限公司", "南京", "制造业", "R3", "冯一", "13100000017", "2025-05-01"),
     "C18": ("江苏省南京市江宁区华南机械公司", "南京", "制造业", "R4", "冯二", "13155000018", "2026-03-13"),
@@ -60,10 +60,19 @@ CUSTOMERS = {
     # 城市 is not a place before the name: two companies (和泰 / 时刻), not both 建设投资
     "C23": ("重庆和泰城市建设投资有限公司", "重庆", "建筑", "R6", "卫一", "13177000023", "2025-06-01"),
     "C24": ("重庆时刻城市建设投资有限公司", "重庆", "建筑", "R6", "卫二", "13188000024", "2026-03-18"),
-    # a longer name holding the shorter's characters, one common contact name, another owner: 0.50+0.30
-    # +0.10 = 0.90, not flagged (a contact's name alone is weak evidence)
+    # a later name holding the earlier one's characters and more: not an abbreviation (a copy is shorter),
+    # another company; one common contact name, another owner
     "C15": ("武汉七喜电子有限公司", "武汉", "制造业", "R1", "王伟", "13100000015", "2025-04-01"),
     "C16": ("武汉七喜华远电子有限公司", "武汉", "制造业", "R2", "王伟", "13144000016", "2026-03-12"),
+    # a group's sales subsidiary entered later, with the group's contact, phone and owner: the later name
+    # adds a word (销售), a legal entity of its own, not a copy
+    "C26": ("长沙远景模具集团有限公司", "长沙", "制造业", "R3", "石平", "13122000026", "2024-01-10"),
+    "C27": ("长沙远景模具销售有限公司", "长沙", "制造业", "R3", "石平", "13122000026", "2026-03-20"),
+    # near-homophone (致 zhi ~ 字 zi) entered by another rep from the same business card: the contact and
+    # the industry agree, 0.60+0.30+0.10 = 1.00; the brand alone (城市+字号) by a third rep, 0.60+0.30+0.10
+    "C28": ("长沙时空数字建材有限公司", "长沙", "建筑", "R4", "鲁一", "13122000028", "2023-05-20"),
+    "C29": ("长沙时空数致建材有限公司", "长沙", "建筑", "R5", "鲁一", "13122000029", "2026-03-21"),
+    "C30": ("长沙时空", "长沙", "建筑", "R6", "鲁一", "13122000030", "2026-03-22"),
     # --- shared_phone (成都) ---
     # one mobile written three ways on three companies of one rep: all flagged
     "S01": ("成都甲方机械有限公司", "成都", "制造业", "R8", "刘一", "+86 138 1111 2222", "2026-01-05"),
@@ -111,16 +120,18 @@ DUPLICATES = {
     "C02": ("C01", "same_name", 1.00, 1.10),
     "C03": ("C01", "same_name", 1.00, 1.10),
     "C04": ("C01", "homophone", 0.95, 1.65),
-    "C06": ("C01", "near_homophone", 0.90, 1.05),
-    "C08": ("C07", "abbreviation", 0.85, 1.40),
-    "C11": ("C09", "abbreviation", 0.85, 1.55),
+    "C06": ("C01", "near_homophone", 0.90, 1.15),
+    "C08": ("C07", "abbreviation", 0.85, 1.50),
+    "C11": ("C09", "abbreviation", 0.85, 1.65),
     "C13": ("C12", "same_name", 1.00, 1.10),
     "C14": ("C13", "same_name", 1.00, 1.25),  # C13 also has its owner: 1.00+0.15+0.10
     "C18": ("C17", "same_name", 1.00, 1.10),
-    "C19": ("C17", "near_homophone", 0.90, 1.10),  # C18 as well, but created later
+    "C19": ("C17", "near_homophone", 0.90, 1.20),  # C18 as well, but created later
     "C20": ("C17", "swapped", 0.80, 1.00),
     "C21": ("C17", "one_char_typo", 0.75, 1.00),
     "C25": ("C17", "same_name", 1.00, 1.10),
+    "C29": ("C28", "near_homophone", 0.90, 1.00),
+    "C30": ("C28", "abbreviation", 0.85, 1.00),
 }
 SHARED = {"S01", "S02", "S03", "S04", "S05", "S06", "S13", "S22", "S23", "S24", "S25", "S26", "S27"}
 

@@ -9,15 +9,15 @@
 --   same_name       the core names are equal                                   name score 1.00
 --   homophone       the same pinyin (华信 / 华鑫, typed through a pinyin IME)      name score 0.95
 --   near_homophone  the same fuzzy pinyin (zh/z, n/l, in/ing ...: 华信 / 华星)    name score 0.90
---   abbreviation    one core name is the other's characters in order, from the same first character
---                   (华信 / 华信科技, 中石油 / 中国石油天然气)                        name score 0.85
+--   abbreviation    the copy's core name is the original's characters in order, from the same first
+--                   character, and shorter (华信 / 华信科技, 中石油 / 中国石油天然气)    name score 0.85
 --   swapped         two characters swapped (南华 / 华南)                              name score 0.80
 --   one_char_typo   one character wrong, not a homophone (华信 / 华言)           name score 1 - 1/length
 -- A same_name pair is a duplicate on its own (the names differ only in form). The other levels are
 -- also what two real companies look like (华信科技 / 华鑫科技 are two firms; 华信 abbreviates 华信科技
 -- and 华信物流 alike; a one-character typo is the textbook look-alike), so they need evidence. The
--- match weight adds the name's weight (homophone 0.60, near-homophone and abbreviation 0.50, swapped
--- and one-character typo 0.40) and each agreement (same phone 0.50, same contact name 0.30, same owner
+-- match weight adds the name's weight (homophone, near-homophone and abbreviation 0.60, swapped and
+-- one-character typo 0.40) and each agreement (same phone 0.50, same contact name 0.30, same owner
 -- 0.15, same industry 0.10; another industry -0.30); the pair is a duplicate from
 -- dq_duplicate_min_match_weight (1.0). A phone is strong evidence; a contact's name alone is not (names
 -- repeat: 王伟, 张敏), it takes the same owner or a homophone name with it. Every record matching an
@@ -133,10 +133,12 @@ levelled as (
             -- the shorter name's characters in order in the longer one (中石油 -> pattern 中.*石.*油.*),
             -- from the same first character; tried last, on few pairs (a pattern compiled per pair)
             -- (cheap tests first: the conditions are evaluated left to right on the remaining pairs)
+            -- the copy is the shorter name: a rep in a hurry abbreviates; a later record that adds words
+            -- (华信集团 -> 华信销售) is another legal entity of the group, a subsidiary
             when
                 left(original_core, 1) = left(copy_core, 1)
-                and least(length(original_core), length(copy_core)) >= 2
-                and length(original_core) <> length(copy_core)
+                and length(copy_core) >= 2
+                and length(copy_core) < length(original_core)
                 and list_has_all(str_split(longer_core, ''), str_split(shorter_core, ''))
                 and regexp_full_match(longer_core, array_to_string(str_split(shorter_core, ''), '.*') || '.*')
                 then 'abbreviation'
@@ -171,8 +173,8 @@ scored as (
         case name_level
             when 'same_name' then 1.00
             when 'homophone' then 0.60
-            when 'near_homophone' then 0.50
-            when 'abbreviation' then 0.50
+            when 'near_homophone' then 0.60
+            when 'abbreviation' then 0.60
             else 0.40
         end
         + case when same_phone then 0.50 else 0 end
