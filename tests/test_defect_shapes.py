@@ -369,7 +369,7 @@ def test_amount_shapes_read_against_budget_units_and_products(injected):
         deal = deals[label.record_id]
         assert deal["amount"] >= 7.9 * customers[deal["customer_id"]]["budget"]
     for label in by_shape[("anomalous_amount", "wan_unit_slip")]:
-        assert deals[label.record_id]["amount"] < 100  # 万元 typed as yuan
+        assert deals[label.record_id]["amount"] < 10_000  # 万元 typed as yuan (a deal under 1 亿)
     for label in by_shape[("anomalous_amount", "bulk_cheap_product")]:
         deal = deals[label.record_id]
         assert deal["amount"] <= customers[deal["customer_id"]]["budget"]
