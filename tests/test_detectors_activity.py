@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.sample.defects import inject_defects
 from pipelines.sample.defects.customers_activities import normalize_company_name
+from pipelines.sample.generator.common import is_workday
 from pipelines.sample.generator.simulate import make_timeline, simulate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,8 +82,9 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 def test_clean_quota_reps_log_something_every_working_day(clean):
     active = {(a["rep_id"], a["activity_at"].date()) for a in clean["activities"]}
     days = [TIMELINE.start + timedelta(days=i) for i in range((TIMELINE.end - TIMELINE.start).days - 2)]
-    for rep in (r for r in clean["reps"] if r["role"] == "rep"):
-        assert all((rep["rep_id"], d) in active for d in days if d.weekday() < 5)
+    for rep in (r for r in clean["reps"] if r["role"] == "rep"):  # 调休 weekend days too, no holiday
+        assert all((rep["rep_id"], d) in active for d in days if is_workday(d))
+    assert all(is_workday(a["activity_at"].date()) for a in clean["activities"])  # none on a holiday
 
 
 def test_clean_customers_have_distinct_names_and_phones(clean):

@@ -127,8 +127,11 @@ def test_org_sizes_scale_with_the_company():
 
 def test_calendar_helpers():
     assert monday_of(date(2026, 1, 1)) == date(2025, 12, 29)  # a Thursday
-    assert next_workday(date(2026, 1, 3)) == date(2026, 1, 5)  # Saturday -> Monday
-    assert next_workday(date(2026, 1, 2)) == date(2026, 1, 2)
+    assert next_workday(date(2026, 3, 7)) == date(2026, 3, 9)  # Saturday -> Monday
+    assert next_workday(date(2026, 3, 6)) == date(2026, 3, 6)
+    # the working calendar: 元旦 2026-01-01..03 off, Sunday 01-04 a make-up working day (调休上班)
+    assert next_workday(date(2026, 1, 1)) == date(2026, 1, 4)
+    assert next_workday(date(2025, 10, 1)) == date(2025, 10, 9)  # 国庆 + 中秋: 10-01..10-08 off
     assert quarter_start(date(2026, 11, 22)) == date(2026, 10, 1)
     mondays = quarter_mondays(date(2026, 1, 1))
     assert (mondays[0], mondays[-1], len(mondays)) == (date(2026, 1, 5), date(2026, 3, 30), 13)

@@ -1,8 +1,9 @@
 """One more day for a generated company (pipelines/sample/generator/nextday.py, `salesreview next-day`).
 
 A small company (scale 0.1, 40 days up to Sunday 2026-09-27) is generated once per module; the tests add
-days to copies of it: Monday (the collection plan) to Saturday, across the first day of Q4 (the quarter's
-targets)."""
+days to copies of it: Monday (the collection plan) to the Saturday of the week after, across the first day
+of Q4 (the quarter's targets) and the 国庆 holiday (10-01 .. 10-07 off, Saturday 10-10 a make-up working
+day: the working calendar)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from quality.contract import load_contract
 CONTRACT = load_contract()
 END = date(2026, 9, 27)  # a Sunday
 DAYS = 40
-NEW_DAYS = 6  # Monday 2026-09-28 to Saturday 2026-10-03
+NEW_DAYS = 13  # Monday 2026-09-28 to Saturday 2026-10-10
 TODAY = date(2026, 11, 29)
 
 
@@ -133,6 +134,10 @@ def test_new_keys_continue_after_the_existing_ones_and_references_resolve(compan
     for entity in ("activities", "leads", "opportunities", "opportunity_stage_history", "sales_orders"):
         assert activity[entity] > 0, entity
     assert read_rows(landing, "collection_plan", date(2026, 9, 28))  # Monday
+    # 国庆: nobody works 10-01 .. 10-07 (some of 09-30's calls are logged on the 1st); Sat 10-10 is worked
+    holiday = {(date(2026, 10, 1) + timedelta(days=i)).isoformat() for i in range(7)}
+    worked = {a["activity_at"][:10] for day in added for a in read_rows(landing, "activities", day)}
+    assert not worked & holiday and "2026-10-10" in worked and "2026-10-11" not in worked
     q4 = read_rows(landing, "targets", date(2026, 10, 1))  # the quarter's first day
     assert {r["target_level"] for r in q4} == {"rep", "team", "region"}
     assert {r["period_start"] for r in q4 if r["target_level"] != "rep"} == {"2026-10-05"}

@@ -9,7 +9,16 @@ import math
 import random
 from datetime import date, datetime, time, timedelta
 
-from pipelines.sample.generator.common import Timeline, load_stages, monday_of, rng_for, weighted, work_time
+from pipelines.sample.generator.common import (
+    Timeline,
+    is_workday,
+    load_stages,
+    monday_of,
+    rng_for,
+    weighted,
+    work_time,
+    workdays_of_week,
+)
 from pipelines.sample.generator.company import Company, Customer, Rep
 from pipelines.sample.generator.pipeline import Opportunity
 from quality.contract import REPO_ROOT
@@ -64,9 +73,11 @@ def build_activities(
         monday = monday_of(timeline.start)
         while monday <= timeline.end:
             open_deals = weekly_open(monday)
+            # the week's working days (working calendar): a holiday week has fewer, or none (春节, 国庆)
+            workdays = workdays_of_week(monday)
             for kind, (lo, hi) in WEEKLY.items():
-                for _ in range(round(rng.randint(lo, hi) * rep.diligence)):
-                    day = monday + timedelta(days=rng.randrange(5))
+                for _ in range(round(rng.randint(lo, hi) * rep.diligence * len(workdays) / 5)):
+                    day = rng.choice(workdays)
                     at = work_time(rng, day)
                     if timeline.start <= day <= timeline.end:
                         draft = _activity(rng, kind, rep, at, accounts, created, open_deals, stage_keys)
@@ -157,14 +168,15 @@ def _daily_upkeep(
     drafts: list[dict],
     timeline: Timeline,
 ) -> list[dict]:
-    """Account upkeep: every working day a rep makes at least one call or email not tied to a deal
-    (a follow-up, a satisfaction call), logged the same day."""
+    """Account upkeep: every working day (the working calendar: 调休 weekend days too, public holidays not)
+    a rep makes at least one call or email not tied to a deal (a follow-up, a satisfaction call), logged
+    the same day."""
     covered = {(d["rep_id"], d["activity_at"].date()) for d in drafts if d["opportunity_id"] is None}
     upkeep = []
     for rep in reps:
         day = timeline.start
         while day <= timeline.end:
-            if day.weekday() < 5 and day >= rep.hire_date and (rep.rep_id, day) not in covered:
+            if is_workday(day) and day >= rep.hire_date and (rep.rep_id, day) not in covered:
                 at = work_time(rng, day)
                 known = [c for c in accounts.get(rep.rep_id, []) if c.created_at < at]
                 if known:

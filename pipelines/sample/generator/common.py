@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from pipelines.lib.working_calendar import default_calendar
 from quality.contract import REPO_ROOT, load_contract
 
 
@@ -48,9 +49,22 @@ def next_quarter_start(d: date) -> date:
     return date(q.year + 1, 1, 1) if q.month == 10 else date(q.year, q.month + 3, 1)
 
 
+def is_workday(d: date) -> bool:
+    """A working day of the Chinese working calendar (the dbt seed working_calendar, which the rules read
+    too): Monday-Friday except public holidays, plus the weekend days worked to make up for a holiday
+    (调休上班); Monday-Friday beyond the calendar's years."""
+    return default_calendar().is_working_day(d)
+
+
 def next_workday(d: date) -> date:
-    """The same day when it is Monday-Friday, else the following Monday (holidays are ignored)."""
-    return d + timedelta(days=(7 - d.weekday()) % 7) if d.weekday() >= 5 else d
+    """The same day when it is a working day (is_workday), else the next working day."""
+    return default_calendar().next_working_day(d)
+
+
+def workdays_of_week(monday: date) -> list[date]:
+    """The working days of the week that starts on `monday`: usually Monday-Friday, none in a week of
+    春节 or 国庆, and a Saturday or Sunday when it is a make-up working day."""
+    return [d for d in (monday + timedelta(days=i) for i in range(7)) if is_workday(d)]
 
 
 def work_time(rng: random.Random, d: date, after: datetime | None = None) -> datetime:

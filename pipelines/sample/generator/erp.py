@@ -6,7 +6,15 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from pipelines.sample.generator.common import Timeline, monday_of, next_workday, rng_for, weighted, work_time
+from pipelines.sample.generator.common import (
+    Timeline,
+    is_workday,
+    monday_of,
+    next_workday,
+    rng_for,
+    weighted,
+    work_time,
+)
 from pipelines.sample.generator.company import Customer
 from pipelines.sample.generator.pipeline import Opportunity
 
@@ -109,7 +117,7 @@ def _orders(rng: random.Random, won: list[Opportunity], tl: Timeline) -> tuple[l
 def _invoice_day(rng: random.Random, order_date: date, lo: int, hi: int) -> date:
     """A working day lo..hi days after the order (the order day itself is a working day)."""
     options = [order_date + timedelta(days=k) for k in range(lo, hi + 1)]
-    return rng.choice([d for d in options if d.weekday() < 5] or [order_date])
+    return rng.choice([d for d in options if is_workday(d)] or [order_date])
 
 
 def _invoices(rng: random.Random, orders: list[dict], won: list[Opportunity], tl: Timeline) -> list[Invoice]:

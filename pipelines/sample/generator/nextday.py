@@ -46,6 +46,7 @@ from pipelines.sample.generator.activities import (
 )
 from pipelines.sample.generator.common import (
     creation_season,
+    is_workday,
     load_stages,
     next_workday,
     poisson,
@@ -238,7 +239,7 @@ class _Ids:
 class _Day:
     def __init__(self, rng, day: date, history: _History):
         self.rng, self.day, self.h = rng, day, history
-        self.workday = day.weekday() < 5
+        self.workday = is_workday(day)  # the working calendar: holidays off, 调休 weekend days worked
         self.stages = load_stages()
         self.stage_key = {s.name: s.key for s in self.stages.values()}
         last = history.dates[-1]
@@ -534,7 +535,7 @@ class _Day:
             if not accounts:
                 continue
             days = [self.day] if self.workday else []
-            if yesterday.weekday() < 5:
+            if is_workday(yesterday):
                 days.append(yesterday)  # a few of yesterday's, logged this morning
             for when in days:
                 for kind, (lo, hi) in WEEKLY.items():

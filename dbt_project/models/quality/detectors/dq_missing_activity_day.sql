@@ -1,6 +1,11 @@
--- missing_activity_day: a quota rep's working day (Monday to Friday, between hire and leave date) with
--- no activity at all. Days are judged from the first activities extract up to dq_missing_day_grace_days
--- before the as-of date (an activity may be logged a few days late). Public holidays are not modelled.
+-- missing_activity_day: a quota rep's working day (between hire and leave date) with no activity at all.
+-- Working days come from the working_calendar seed (the Chinese working calendar): public holidays
+-- (春节, 国庆 …) are not working days, make-up working days on a weekend (调休上班) are. A row of the
+-- rep's own sales region wins over the mainland ('CN') row of that date. A date the calendar does not
+-- cover (no CN row: a year the chinese-calendar package has not published yet) is judged Monday to
+-- Friday and its evidence says so; the test assert_working_calendar_covers_as_of_date warns until
+-- `salesreview refresh-calendar` is run. Days are judged from the first activities extract up to
+-- dq_missing_day_grace_days before the as-of date (an activity may be logged a few days late).
 -- The record is the rep-day '<rep_id>:<YYYY-MM-DD>' (entity rep_days).
 with
 
@@ -14,6 +19,10 @@ reps as (
 
 as_of as (
     select * from {{ ref('warehouse_as_of') }}
+),
+
+working_calendar as (
+    select * from {{ ref('working_calendar') }}
 ),
 
 bounds as (
@@ -35,27 +44,48 @@ calendar_days as (
 
 ),
 
+rep_days as (
+
+    select
+        reps.rep_id,
+        reps.rep_name,
+        reps.region,
+        calendar_days.work_date
+    from reps
+    inner join calendar_days
+        on
+            calendar_days.work_date >= reps.hire_date
+            and (reps.leave_date is null or calendar_days.work_date <= reps.leave_date)
+    -- quota reps: the contract's role value for a rep who carries a target
+    where reps.role = 'rep'
+
+),
+
 judged_days as (
 
-    select work_date
-    from calendar_days
-    where isodow(work_date) <= 5
+    select
+        rep_days.rep_id,
+        rep_days.rep_name,
+        rep_days.work_date,
+        coalesce(regional.day_kind, mainland.day_kind) as day_kind,
+        coalesce(regional.holiday_name_zh, mainland.holiday_name_zh) as holiday_name_zh,
+        coalesce(regional.holiday_name_en, mainland.holiday_name_en) as holiday_name_en,
+        mainland.calendar_date is null as is_beyond_calendar,
+        -- beyond the calendar: Monday to Friday
+        coalesce(regional.is_working_day, mainland.is_working_day, isodow(rep_days.work_date) <= 5)
+            as is_working_day
+    from rep_days
+    left join working_calendar as mainland
+        on mainland.calendar_date = rep_days.work_date and mainland.region = 'CN'
+    left join working_calendar as regional
+        on regional.calendar_date = rep_days.work_date and regional.region = rep_days.region
 
 ),
 
 rep_work_days as (
 
-    select
-        reps.rep_id,
-        reps.rep_name,
-        judged_days.work_date
-    from reps
-    inner join judged_days
-        on
-            judged_days.work_date >= reps.hire_date
-            and (reps.leave_date is null or judged_days.work_date <= reps.leave_date)
-    -- quota reps: the contract's role value for a rep who carries a target
-    where reps.role = 'rep'
+    select * from judged_days
+    where is_working_day
 
 ),
 
@@ -76,8 +106,25 @@ final as (
         rep_work_days.rep_id || ':' || strftime(rep_work_days.work_date, '%Y-%m-%d') as record_id,
         rep_work_days.rep_id,
         rep_work_days.rep_id || ' ' || rep_work_days.rep_name || ' 在 ' || strftime(rep_work_days.work_date, '%Y-%m-%d')
-        || '（' || ['周一', '周二', '周三', '周四', '周五'][isodow(rep_work_days.work_date)]
-        || '）没有任何拜访、电话或邮件记录 / no visit, call or email logged on a working day' as evidence,
+        || '（' || ['周一', '周二', '周三', '周四', '周五', '周六', '周日'][isodow(rep_work_days.work_date)]
+        || case
+            when rep_work_days.day_kind = 'makeup_workday'
+                then '，' || coalesce(rep_work_days.holiday_name_zh, '') || '调休上班'
+            else ''
+        end
+        || '）没有任何拜访、电话或邮件记录 / no visit, call or email logged on a working day'
+        || case
+            when rep_work_days.day_kind = 'makeup_workday'
+                then ' (a make-up working day'
+                || coalesce(' for ' || nullif(rep_work_days.holiday_name_en, ''), '') || ')'
+            else ''
+        end
+        || case
+            when rep_work_days.is_beyond_calendar
+                then '；工作日历未覆盖该日期，按周一至周五判断 / the working calendar does not cover this date:'
+                || ' judged Monday-Friday (salesreview refresh-calendar)'
+            else ''
+        end as evidence,
         -- the day is judged (and flagged) once the grace period has passed
         rep_work_days.work_date + {{ var('dq_missing_day_grace_days') }} as first_seen_date,
         cast(null as decimal(18, 2)) as amount
