@@ -1,17 +1,20 @@
--- impossible_schedule: visits (拜访) of one rep on one day that nobody could have made.
---   1. Two visits that overlap: the later starts before the earlier has ended (activity_at +
---      duration_minutes) by more than dq_schedule_slack_minutes. A rep cannot be in two meetings at once,
---      in one city or in two.
---   2. Two consecutive visits in different cities with less time between the end of the first and the
---      start of the second than the trip takes (+ the slack). The trip's time is the fastest of the
---      travel modes of var dq_travel_modes over the great-circle distance between the two cities (seed
---      cities, found however the city was written: city_names). A city the table does not know is not
---      judged on distance (the warn test assert_visit_cities_are_known names it).
+-- impossible_schedule: visits (拜访) of one rep on one day that nobody could have made. A visit lasts
+-- from activity_at for duration_minutes (none when not recorded). Recorded durations are estimates (often
+-- a default), so the rule believes only that a visit took at least dq_schedule_duration_share of its
+-- recorded duration, and judges from that believed end:
+--   1. Two visits that overlap: the later starts before the earlier's believed end (with the default 0.5,
+--      before the earlier was half over). A rep cannot be in two meetings at once, in one city or two.
+--   2. Two consecutive visits in different cities with less time between the believed end of the first
+--      and the start of the second than the trip takes. The trip's time is the fastest of the travel modes
+--      of var dq_travel_modes over the great-circle distance between the two cities (seed cities, found
+--      however the city was written: city_names). A city the table does not know is not judged on
+--      distance (the warn test assert_visit_cities_are_known names it).
 --   3. More than dq_schedule_max_visits_per_day visits in one day (all of them are flagged).
--- Both visits of a pair are flagged. One row per visit, every reason it was flagged for in the evidence.
+-- Both visits of a pair are flagged. One row per visit, every reason it was flagged for in the evidence,
+-- which gives the recorded times.
 {%- set modes = var('dq_travel_modes') %}
 {%- set mode_labels = {'road': '驾车', 'rail': '高铁', 'air': '飞机'} %}
-{%- set slack = var('dq_schedule_slack_minutes') %}
+{%- set share = var('dq_schedule_duration_share') %}
 with
 
 activities as (
@@ -35,6 +38,7 @@ visits as (
         city_names.longitude,
         activities.activity_at,
         -- a duration not recorded counts as none: the visit is judged by its start only
+        greatest(coalesce(activities.duration_minutes, 0), 0) as duration_minutes,
         activities.activity_at + to_minutes(greatest(coalesce(activities.duration_minutes, 0), 0)) as ends_at,
         cast(activities.activity_at as date) as visit_date,
         activities._extract_date,
@@ -64,7 +68,10 @@ pairs as (
         later.activity_at as later_at,
         later.ends_at as later_ends_at,
         later.visit_no = earlier.visit_no + 1 as is_consecutive,
+        -- from the recorded end (the evidence) and from the believed end (the judgement)
         (epoch(later.activity_at) - epoch(earlier.ends_at)) / 60.0 as gap_minutes,
+        (epoch(later.activity_at) - epoch(earlier.activity_at)) / 60.0
+        - {{ share }} * earlier.duration_minutes as believed_gap_minutes,
         case
             when earlier.is_known_city and later.is_known_city and earlier.city <> later.city
                 then 2 * 6371 * asin(sqrt(
@@ -105,8 +112,8 @@ conflicts as (
     select
         *,
         case
-            when gap_minutes < -{{ slack }} then 'overlap'
-            when is_consecutive and distance_km is not null and gap_minutes + {{ slack }} < fastest.minutes
+            when believed_gap_minutes < 0 then 'overlap'
+            when is_consecutive and distance_km is not null and believed_gap_minutes < fastest.minutes
                 then 'travel'
         end as conflict
     from judged_pairs
