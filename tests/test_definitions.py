@@ -1,8 +1,10 @@
 """The Dagster code location: one graph from landing files to the pack, with checks, job and schedule."""
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from pipelines.lib.dbt_args import dbt_build_args, dbt_vars
 from quality.contract import load_contract
@@ -12,8 +14,19 @@ def test_dbt_build_args_without_as_of():
     assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
 
 
+def test_a_deployment_sets_dbt_vars_through_the_environment(monkeypatch):
+    monkeypatch.setenv("SRW_DBT_VARS", '{"max_held_back_won_share": 1.0, "as_of_date": "2020-01-01"}')
+    assert dbt_vars(date(2026, 11, 15)) == {"max_held_back_won_share": 1.0, "as_of_date": "2026-11-15"}
+    assert dbt_build_args()[-2:] == ["--vars", '{"as_of_date": "2020-01-01", "max_held_back_won_share": 1.0}']
+    monkeypatch.setenv("SRW_DBT_VARS", "max_held_back_won_share: 1")
+    with pytest.raises(ValueError, match="SRW_DBT_VARS is not JSON"):
+        dbt_vars()
+    monkeypatch.setenv("SRW_DBT_VARS", "[1]")
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        dbt_vars()
+
+
 def test_dbt_build_args_as_of_passes_the_date_as_a_var():
-    from datetime import date
 
     assert dbt_vars(date(2026, 11, 15)) == {"as_of_date": "2026-11-15"}
     assert dbt_build_args(date(2026, 11, 15)) == [

@@ -10,11 +10,20 @@ from datetime import date
 from pathlib import Path
 
 WAREHOUSE_VARIABLE = "SRW_WAREHOUSE"  # read by dbt_project/profiles.yml
+VARS_VARIABLE = "SRW_DBT_VARS"  # a JSON object of dbt vars that override dbt_project.yml's for this build
 
 
 def dbt_vars(as_of_date: date | None = None) -> dict:
-    """Variables for a build. `as_of_date` rebuilds the marts from the extracts delivered up to that date."""
-    return {"as_of_date": as_of_date.isoformat()} if as_of_date else {}
+    """Variables for a build: those of SRW_DBT_VARS (a deployment's own settings without editing
+    dbt_project.yml), and `as_of_date` to rebuild the marts from the extracts delivered up to that date."""
+    text = os.environ.get(VARS_VARIABLE, "").strip()
+    try:
+        variables = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{VARS_VARIABLE} is not JSON ({error}): {text!r}") from None
+    if not isinstance(variables, dict):
+        raise ValueError(f'{VARS_VARIABLE} must be a JSON object such as {{"review_weekday": 1}}: {text!r}')
+    return {**variables, **({"as_of_date": as_of_date.isoformat()} if as_of_date else {})}
 
 
 def dbt_build_args(as_of_date: date | None = None, full_refresh: bool = False) -> list[str]:

@@ -23,6 +23,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from pipelines.sample.defects import Label, register
+from pipelines.sample.defects.shapes_common import is_working_day
 from pipelines.sample.generator.common import Timeline, work_time
 from pipelines.sample.generator.company import mobile
 
@@ -651,7 +652,11 @@ def inject_missing_days(tables: dict[str, list[dict]], rng: random.Random, timel
         (r["rep_id"], d)
         for r in reps
         for d in _weekdays(timeline, 7, 7)
-        if by_day.get((r["rep_id"], d)) and not any(_tagged(a) for a in by_day[(r["rep_id"], d)])
+        if is_working_day(
+            d
+        )  # a real working day: 国庆 is no missing day (a 调休 Sunday is: shapes_activities)
+        and by_day.get((r["rep_id"], d))
+        and not any(_tagged(a) for a in by_day[(r["rep_id"], d)])
     ]
     chosen = set(rng.sample(candidates, min(MISSING_DAYS, len(candidates))))
     tables["activities"][:] = [
@@ -698,7 +703,7 @@ def _hire_a_rep(
     team = [c for r in reps if r["team_id"] == mentor["team_id"] for c in accounts.get(r["rep_id"], [])]
     drafts = []
     for day in (hire + timedelta(days=i) for i in range((timeline.end - hire).days + 1)):
-        if day.weekday() >= 5:
+        if not is_working_day(day):  # holidays off, make-up days (调休) worked
             continue
         for _ in range(rng.randint(1, 3)):
             at = work_time(rng, day)

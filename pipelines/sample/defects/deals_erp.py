@@ -238,7 +238,14 @@ def inject_zombies(tables: dict[str, list[dict]], rng: random.Random, tl: Timeli
     looking full. Look-alike: open deals quiet for 60-80 days."""
     deals = _Deals(tables)
     templates = sorted(
-        (r for r in deals.current.values() if deals.is_plain(r) and r["owner_rep_id"] in deals.quota_reps),
+        (
+            r
+            for r in deals.current.values()
+            if deals.is_plain(r)
+            and r["owner_rep_id"] in deals.quota_reps
+            # not a customer entered after the window (unknown_customer's pending accounts)
+            and deals.customers[r["customer_id"]]["created_at"].date() < tl.start
+        ),
         key=lambda r: r["opportunity_id"],
     )
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
@@ -271,7 +278,11 @@ def _fabricate_open_deal(
     """A deal that walked the funnel stage by stage and was last touched on last_day (still open)."""
     final_stage = rng.choice(OPEN_STAGES)
     steps = MAIN_PATH[: MAIN_PATH.index(final_stage) + 1]
-    created_day = next_workday(last_day - timedelta(days=rng.randint(8, 40)))
+    span = rng.randint(8, 40)
+    created_day = next_workday(last_day - timedelta(days=span))
+    while len(_workdays(created_day, last_day)[1:-1]) < len(steps) - 1:  # a holiday ate the days between
+        span += 7
+        created_day = next_workday(last_day - timedelta(days=span))
     days = (
         sorted(rng.sample(_workdays(created_day, last_day)[1:-1], len(steps) - 1)) if len(steps) > 1 else []
     )

@@ -512,6 +512,7 @@ def _phased_deals(
             and o["order_id"] in invoices
             and o["opportunity_id"] in deals.current
             and deals.is_plain(deals.current[o["opportunity_id"]])
+            and o["customer_id"] in deals.customers  # not an order orphan_reference gave a made-up customer
         ),
         key=lambda o: o["order_id"],
     )

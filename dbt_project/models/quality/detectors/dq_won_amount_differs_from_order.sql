@@ -2,7 +2,9 @@
 -- sum of its ERP orders (orders carrying its opportunity_id, cancelled ones left out; an order delivered
 -- in phases has several). A discount agreed at signing, a change order, a currency or tax difference:
 -- the funnel and attainment count the CRM amount, the customer and receivables marts the ERP amount.
--- Won deals without any order are won_without_order's business. Severity warn (a reconciliation
+-- Won deals without any order are won_without_order's business; so is an order for another customer
+-- that cites this deal's number (order_without_opportunity flags that order: the deal itself is right).
+-- Severity warn (a reconciliation
 -- difference is a finding, not a failed build). amount = |CRM amount - ERP orders|.
 with
 
@@ -31,13 +33,16 @@ won as (
 orders_by_opportunity as (
 
     select
-        opportunity_id,
-        sum(order_amount) as order_amount,
+        orders.opportunity_id,
+        sum(orders.order_amount) as order_amount,
         count(*) as order_count,
-        max(_extract_date) as last_extract_date
+        max(orders._extract_date) as last_extract_date
     from orders
-    where opportunity_id is not null and coalesce(status, '') != 'cancelled'
-    group by opportunity_id
+    inner join won
+        on orders.opportunity_id = won.opportunity_id
+        and orders.customer_id is not distinct from won.customer_id
+    where coalesce(orders.status, '') != 'cancelled'
+    group by orders.opportunity_id
 
 ),
 
