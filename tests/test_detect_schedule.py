@@ -6,8 +6,8 @@ A visit is believed to have lasted half its recorded duration (dq_schedule_durat
 Travel times with the default dq_travel_modes (overhead + great-circle km x factor / speed):
 上海-苏州 85 km (rail 69 min), 上海-杭州 163 km (rail 92 min), 广州-佛山 19 km (road 26 min),
 深圳-东莞 62 km (road 61 min), 上海-北京 1067 km (air 212 min), 广州-成都 1231 km (air 226 min).
-2026-03-02 is a Monday; with the default review (Monday 10:00, dq_burst_hours_before_review 72) the
-entries logged from Friday 03-06 10:00 to Monday 03-09 10:00 are before the review."""
+2026-03-02 is a Monday; with the default review (Monday 10:00) the entries logged from Friday 03-06 10:00
+(the review time on the last working day before it) to Monday 03-09 10:00 are before the review."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).parent / "dbt")
+OTHERS_TEST = "assert_working_calendar_covers_as_of_date"  # a test of the calendar seed that needs the marts
 
 
 def _at(text: str) -> datetime:
@@ -134,7 +135,7 @@ BURSTS = [
         ["03-05 10:00", "03-05 15:00", "03-06 10:00", "03-06 14:00"],
         kind="拜访",
     ),
-    # 6 back-dated entries on a Tuesday evening, 134 hours before the review: not flagged; flagged when the
+    # 6 back-dated entries on a Tuesday evening, far from the Monday review: not flagged; flagged when the
     # review meets on Wednesdays at 14:00
     *_entries(
         "B6",
@@ -147,23 +148,36 @@ BURSTS = [
         ["03-09 09:10", "03-09 09:20", "03-09 09:30", "03-09 09:40", "03-09 09:45", "03-09 09:50"],
         ["03-06 10:00"] * 6,
     ),
-    # Friday 09:20-09:45 is 72 h 15 min before a Monday 10:00 review (too early), 71 h 15 min before 09:00
+    # Friday 09:20-09:45 is before the window of a Monday 10:00 review opens (Friday 10:00), not of 09:00
     *_entries(
         "B8",
         ["03-06 09:20", "03-06 09:25", "03-06 09:30", "03-06 09:35", "03-06 09:40", "03-06 09:45"],
         ["03-05 10:00"] * 6,
     ),
-    # 6 entries on Saturday, but the 6th 60 min 1 s after the 1st: at most 5 in any 60 minutes
-    *[
-        (f"B9-{i}", "电话", "B9", _at("03-05 10:00"), 10, None, _at(f"03-07 {t}"), _at("03-07").date())
-        for i, t in enumerate(["10:00:00", "10:12:00", "10:24:00", "10:36:00", "10:48:00", "11:00:01"], 1)
-    ],
+    # the last afternoon before 劳动节 (Fri 05-01 to Tue 05-05): the Monday review moves to Wednesday 05-06
+    # (so does May's monthly one), its window opens on Thursday 04-30 at 10:00
+    *_entries(
+        "B10", [f"04-30 15:{m:02d}" for m in range(0, 60, 10)], ["04-28 10:00"] * 3 + ["04-29 10:00"] * 3
+    ),
+    # the evening of the month's last working day (Tue 03-31), before April's monthly review
+    *_entries("B11", [f"03-31 19:{m:02d}" for m in range(0, 60, 10)], ["03-30 10:00"] * 6),
+    # 8 entries 15 minutes apart over a Friday evening: no 60 minutes hold 6, one sitting does
+    *_entries("B12", [f"03-06 {19 + m // 60}:{m % 60:02d}" for m in range(0, 120, 15)], ["03-05 10:00"] * 8),
+    # 6 entries on Saturday, split by a 31-minute pause: no 60 minutes hold more than 4, no run more than 3
+    *_entries(
+        "B9",
+        [f"03-07 {t}" for t in ("10:00", "10:10", "10:20", "10:51", "11:01", "11:11")],
+        ["03-05 10:00"] * 6,
+    ),
 ]
 B = "B{}-{}".format
 BURST_DEFAULT = (
     {B(1, i) for i in range(1, 7)} | {B(2, i) for i in range(1, 8)} | {B(3, i) for i in range(1, 7)}
 )
-BURST_DEFAULT |= {B(7, i) for i in range(1, 7)}
+BURST_DEFAULT |= (
+    {B(7, i) for i in range(1, 7)} | {B(10, i) for i in range(1, 7)} | {B(11, i) for i in range(1, 7)}
+)
+BURST_DEFAULT |= {B(12, i) for i in range(1, 9)}
 
 
 def _dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
@@ -198,9 +212,12 @@ def built(tmp_path_factory) -> tuple[Path, Path, str]:
         SCHEDULE + BURSTS,
     )
     con.close()
-    models = "cities city_names dq_impossible_schedule dq_deadline_burst assert_visit_cities_are_known"
+    models = "cities city_names working_calendar dq_impossible_schedule dq_deadline_burst"
+    models += " assert_visit_cities_are_known"
     result = _dbt(
-        ["build", "-s", *models.split(), "--exclude-resource-type", "unit_test"], warehouse, root / "target"
+        ["build", "-s", *models.split(), "--exclude-resource-type", "unit_test", "--exclude", OTHERS_TEST],
+        warehouse,
+        root / "target",
     )
     return root, warehouse, result.stdout
 
@@ -268,9 +285,10 @@ def test_moving_the_review_to_monday_0900_moves_what_is_flagged(built):
 
 def test_a_review_on_wednesdays_flags_the_tuesday_evening_sitting(built):
     flagged = _burst_with(built, "{dq_review_weekday: 3, dq_review_time: '14:00'}", "wednesday")
-    # B6 (Tue 03-03 20:00) is 18 h before Wednesday 03-04 14:00; the Sunday-night and Monday-morning
-    # sittings are within 72 h of Wednesday 03-11 14:00; the Friday-afternoon one is 118 h before it
-    assert flagged == {B(6, i) for i in range(1, 7)} | BURST_DEFAULT - {B(1, i) for i in range(1, 7)}
+    # B6 (Tue 03-03 20:00) is in the window of Wednesday 03-04 14:00 (from Tuesday 14:00); the sittings
+    # from Friday to Monday are before the window of Wednesday 03-11 opens;
+    # B10 and B11 are in the windows of Wednesday 05-06 and 04-01 14:00
+    assert flagged == {B(n, i) for n in (6, 10, 11) for i in range(1, 7)}
 
 
 def test_a_city_written_any_way_is_one_city(built):
