@@ -4,9 +4,12 @@ hand-worked cases (the dbt unit tests in models/quality/detectors check the SQL)
 
 from __future__ import annotations
 
+import csv
+import math
 import re
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,7 @@ from pipelines.sample.defects.customers_activities import normalize_company_name
 from pipelines.sample.generator.common import is_workday
 from pipelines.sample.generator.simulate import make_timeline, simulate
 
+REPO = Path(__file__).resolve().parents[1]
 END = date(2026, 11, 22)
 TIMELINE = make_timeline(END, 365)
 CLASSES = [
@@ -51,12 +55,28 @@ def test_clean_visits_are_feasible_and_logged_in_time(clean):
         assert (a["logged_at"] - a["activity_at"]).total_seconds() <= 72 * 3600
         if a["activity_type"] == "拜访":
             visits[(a["rep_id"], a["activity_at"].date())].append(a)
+    places = {r["city"]: (float(r["latitude"]), float(r["longitude"])) for r in _cities()}
     for day in visits.values():
         assert len(day) <= 6
-        for a in day:
-            for b in day:
+        day.sort(key=lambda v: v["activity_at"])
+        for i, a in enumerate(day):
+            for b in day[i + 1 :]:
+                gap = (b["activity_at"] - a["activity_at"]).total_seconds() / 60 - a["duration_minutes"]
+                assert gap >= 0  # one meeting at a time
                 if a["city"] != b["city"]:
-                    assert abs((a["activity_at"] - b["activity_at"]).total_seconds()) >= 120 * 60
+                    # rule impossible_schedule's high-speed rail: 45 min + km x 1.2 / 250 km/h
+                    assert gap >= 45 + _km(places[a["city"]], places[b["city"]]) * 1.2 / 250 * 60
+
+
+def _cities() -> list[dict]:
+    with open(REPO / "dbt_project" / "seeds" / "cities.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    (lat1, lon1), (lat2, lon2) = (tuple(map(math.radians, p)) for p in (a, b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(h))
 
 
 def test_clean_quota_reps_log_something_every_working_day(clean):

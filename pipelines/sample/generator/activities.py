@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import csv
+import functools
+import math
 import random
 from datetime import date, datetime, time, timedelta
 
@@ -18,13 +21,20 @@ from pipelines.sample.generator.common import (
 )
 from pipelines.sample.generator.company import Company, Customer, Rep
 from pipelines.sample.generator.pipeline import Opportunity
+from quality.contract import REPO_ROOT
 
 WEEKLY = {"拜访": (3, 8), "电话": (5, 12), "邮件": (2, 6)}  # per rep per week, before diligence
 DURATION = {"拜访": (30, 120), "电话": (3, 30)}  # minutes; emails have none
-# A rep plans a day's visits: at most this many, and a visit in another city no sooner than this many
-# minutes after (or before) the previous one (travel). Data-quality rules flag days that break these.
+# A rep plans a day's visits: at most this many, one at a time (the next starts SAME_CITY_MINUTES after
+# the previous has ended), and a visit in another city no sooner than MIN_MINUTES_BETWEEN_CITIES after (or
+# before) the previous one starts and no sooner than the trip takes after it ends: the rep's own rule of
+# thumb, TRAVEL_BASE_MINUTES + TRAVEL_MINUTES_PER_KM per km as the crow flies (seeds/cities.csv; a city
+# not there is taken to be far away). Data-quality rules flag days that break these.
 MAX_VISITS_PER_DAY = 5
 MIN_MINUTES_BETWEEN_CITIES = 240
+SAME_CITY_MINUTES = 15
+TRAVEL_BASE_MINUTES = 60
+TRAVEL_MINUTES_PER_KM = 0.45
 INTENTION_SHARE = {"拜访": 0.6, "电话": 0.35, "邮件": 0.0}
 INTENTION_BY_STAGE = {  # what the rep reports, by the deal's stage at the time
     "lead": {"低": 60, "中": 35, "高": 5},
@@ -83,8 +93,9 @@ def build_activities(
 
 
 def _plan_visit_days(rng: random.Random, drafts: list[dict], timeline: Timeline) -> list[dict]:
-    """Make each rep's day of visits feasible: a visit that would come too soon after one in another
-    city, or one too many, is moved to another time of the day when that fits, else made by phone."""
+    """Make each rep's day of visits feasible (_visit_fits): a visit that would overlap another, come too
+    soon after one in another city, or be one too many, is moved to another time of the day when that
+    fits, else made by phone."""
     by_day: dict[tuple[str, date], list[dict]] = {}
     for d in drafts:
         if d["activity_type"] == "拜访":
@@ -92,13 +103,13 @@ def _plan_visit_days(rng: random.Random, drafts: list[dict], timeline: Timeline)
     for (_, day), visits in sorted(by_day.items()):
         kept: list[dict] = []
         for v in sorted(visits, key=lambda v: (v["activity_at"], v["customer_id"])):
-            if _visit_fits(kept, v["city"], v["activity_at"]):
+            if _visit_fits(kept, v["city"], v["activity_at"], v["duration_minutes"]):
                 kept.append(v)
                 continue
-            for _ in range(8):
+            for _ in range(20):
                 at = work_time(rng, day)
                 logged = _logged_at(rng, at, v["duration_minutes"])
-                if _visit_fits(kept, v["city"], at) and logged <= timeline.end_ts:
+                if _visit_fits(kept, v["city"], at, v["duration_minutes"]) and logged <= timeline.end_ts:
                     v["activity_at"], v["logged_at"] = at, logged
                     kept.append(v)
                     break
@@ -109,11 +120,45 @@ def _plan_visit_days(rng: random.Random, drafts: list[dict], timeline: Timeline)
     return drafts
 
 
-def _visit_fits(visits: list[dict], city: str, at: datetime) -> bool:
+def _visit_fits(visits: list[dict], city: str, at: datetime, duration: int | None = None) -> bool:
+    """A visit in `city` at `at` lasting `duration` minutes fits a day that already has `visits`."""
     return len(visits) < MAX_VISITS_PER_DAY and all(
-        v["city"] == city or abs((v["activity_at"] - at).total_seconds()) >= 60 * MIN_MINUTES_BETWEEN_CITIES
+        _apart(v["activity_at"], v.get("duration_minutes"), v["city"], at, duration, city)
+        if v["activity_at"] <= at
+        else _apart(at, duration, city, v["activity_at"], v.get("duration_minutes"), v["city"])
         for v in visits
     )
+
+
+def _apart(first_at: datetime, first_minutes, first_city, then_at: datetime, then_minutes, then_city) -> bool:
+    """The visit starting at then_at can follow the one starting at first_at."""
+    gap = (then_at - first_at).total_seconds() / 60 - (first_minutes or 0)
+    if first_city == then_city:
+        return gap >= SAME_CITY_MINUTES
+    return (then_at - first_at).total_seconds() >= 60 * MIN_MINUTES_BETWEEN_CITIES and gap >= _travel_minutes(
+        first_city, then_city
+    )
+
+
+def _travel_minutes(a: str, b: str) -> float:
+    places = _city_coordinates()
+    if a not in places or b not in places:
+        return 24 * 60
+    (lat1, lon1), (lat2, lon2) = places[a], places[b]
+    h = (
+        math.sin(math.radians(lat2 - lat1) / 2) ** 2
+        + math.cos(math.radians(lat1))
+        * math.cos(math.radians(lat2))
+        * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return TRAVEL_BASE_MINUTES + TRAVEL_MINUTES_PER_KM * 2 * 6371 * math.asin(math.sqrt(h))
+
+
+@functools.cache
+def _city_coordinates() -> dict[str, tuple[float, float]]:
+    """City -> (latitude, longitude), from dbt_project/seeds/cities.csv."""
+    with open(REPO_ROOT / "dbt_project" / "seeds" / "cities.csv", encoding="utf-8", newline="") as f:
+        return {r["city"]: (float(r["latitude"]), float(r["longitude"])) for r in csv.DictReader(f)}
 
 
 def _daily_upkeep(

@@ -597,7 +597,9 @@ class _Day:
             if d["activity_type"] != "拜访":
                 continue
             visits = kept[(d["rep_id"], d["activity_at"].date())]
-            if len(visits) < MAX_VISITS_PER_DAY and _visit_fits(visits, d["city"], d["activity_at"]):
+            if len(visits) < MAX_VISITS_PER_DAY and _visit_fits(
+                visits, d["city"], d["activity_at"], d["duration_minutes"]
+            ):
                 visits.append(d)
             else:
                 d["activity_type"], d["city"] = "电话", None

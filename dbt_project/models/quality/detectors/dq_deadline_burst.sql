@@ -1,34 +1,105 @@
--- deadline_burst: the week's record filled in at one sitting at the weekend. At least
--- dq_burst_min_activities activities dated on earlier days, logged by one rep within
--- dq_burst_window_minutes, between Friday dq_burst_friday_from_hour:00 and Sunday midnight. Every
--- activity of such a sitting is flagged. The day's own activities logged together on Friday evening
--- are normal (not dated on an earlier day).
+-- deadline_burst: the record back-filled at one sitting just before a review.
+-- Reviews: the weekly one on ISO weekday dq_review_weekday at dq_review_time, held on the next working day
+-- when that day is a holiday; and, when dq_monthly_review, the monthly one on the first working day of the
+-- month at the same time (working days: the working_calendar seed, national rows; Monday-Friday beyond it).
+-- A review's back-filling window opens at the review time on the last working day before the review day
+-- (Friday 10:00 for Monday 10:00; the last afternoon before a holiday for the review after it; the last
+-- working day of the month for the monthly review). An activity dated on a day before the day it was
+-- logged, and logged in such a window, is a catch-up entry. A sitting is flagged, every entry of it, when
+-- one rep logged dq_burst_min_activities or more catch-up entries within dq_burst_window_minutes, or in one
+-- run of entries none more than dq_burst_max_gap_minutes after the previous (a sitting spread over an
+-- evening). Moving the review moves what is flagged.
+-- Normal and not flagged: the day's own activities entered together at the end of the day (not dated on
+-- an earlier day); a trip's few visits logged the next morning (fewer than the minimum); a back-filling
+-- sitting far from any review (e.g. on the Wednesday after a Monday review).
+{%- set weekday = var('dq_review_weekday') %}
+{%- set min_activities = var('dq_burst_min_activities') %}
 with
 
 activities as (
     select * from {{ ref('stg_crm__activities') }}
+    where logged_at is not null and activity_at is not null
+),
+
+working_calendar as (
+    select * from {{ ref('working_calendar') }}
+    where region = 'CN'
+),
+
+-- every day around the activities' logging days, working or not
+days as (
+
+    select
+        cast(day as date) as day,
+        coalesce(working_calendar.is_working_day, isodow(day) <= 5) as is_working_day
+    from range(
+        (select cast(min(cast(logged_at as date)) - 40 as timestamp) from activities),
+        (select cast(max(cast(logged_at as date)) + 40 as timestamp) from activities),
+        interval 1 day
+    ) as days (day)
+    left join working_calendar
+        on working_calendar.calendar_date = cast(days.day as date)
+
+),
+
+working_days as (
+    select day from days where is_working_day
+),
+
+-- the days a review is meant for: the weekly review's weekday, the first of the month
+meant_days as (
+
+    select day from days where isodow(day) = {{ weekday }}
+    {%- if var('dq_monthly_review') %}
+    union
+    select day from days where day(day) = 1
+    {%- endif %}
+
+),
+
+reviews as (
+
+    select distinct
+        -- held on the first working day from the day it was meant for
+        (select min(working_days.day) from working_days where working_days.day >= meant_days.day)
+        + cast('{{ var("dq_review_time") }}' as time) as review_at
+    from meant_days
+
+),
+
+review_windows as (
+
+    select
+        review_at,
+        -- opens at the review time on the last working day before the review day
+        (select max(working_days.day) from working_days where working_days.day < cast(reviews.review_at as date))
+        + cast('{{ var("dq_review_time") }}' as time) as window_opens_at
+    from reviews
+    where review_at is not null
+
 ),
 
 catch_up_entries as (
 
     select
-        activity_id,
-        rep_id,
-        activity_at,
-        logged_at,
-        _extract_date
+        activities.activity_id,
+        activities.rep_id,
+        activities.activity_at,
+        activities.logged_at,
+        activities._extract_date,
+        min(review_windows.review_at) as review_at
     from activities
-    where
-        cast(activity_at as date) < cast(logged_at as date)
-        and (
-            isodow(logged_at) in (6, 7)
-            or (isodow(logged_at) = 5 and hour(logged_at) >= {{ var('dq_burst_friday_from_hour') }})
-        )
+    inner join review_windows
+        on
+            activities.logged_at >= review_windows.window_opens_at
+            and activities.logged_at < review_windows.review_at
+    where cast(activities.activity_at as date) < cast(activities.logged_at as date)
+    group by all
 
 ),
 
 -- every window of dq_burst_window_minutes that starts at an entry and holds enough entries
-sittings as (
+window_sittings as (
 
     select
         window_start.rep_id,
@@ -43,7 +114,50 @@ sittings as (
             and entry.logged_at >= window_start.logged_at
             and entry.logged_at <= window_start.logged_at + to_minutes({{ var('dq_burst_window_minutes') }})
     group by window_start.rep_id, window_start.logged_at
-    having count(*) >= {{ var('dq_burst_min_activities') }}
+    having count(*) >= {{ min_activities }}
+
+),
+
+-- runs of entries, each no more than dq_burst_max_gap_minutes after the previous one of the rep
+runs as (
+
+    select
+        *,
+        sum(case when starts_run then 1 else 0 end) over (
+            partition by rep_id order by logged_at, activity_id rows unbounded preceding
+        ) as run_no
+    from (
+        select
+            *,
+            coalesce(
+                epoch(logged_at) - epoch(lag(logged_at) over (partition by rep_id order by logged_at, activity_id))
+                > 60 * {{ var('dq_burst_max_gap_minutes') }},
+                true
+            ) as starts_run
+        from catch_up_entries
+    )
+
+),
+
+run_sittings as (
+
+    select
+        rep_id,
+        min(logged_at) as sitting_start,
+        max(logged_at) as sitting_end,
+        count(*) as entry_count,
+        max(_extract_date) as complete_extract_date
+    from runs
+    group by rep_id, run_no
+    having count(*) >= {{ min_activities }}
+
+),
+
+sittings as (
+
+    select * from window_sittings
+    union all
+    select * from run_sittings
 
 ),
 
@@ -54,6 +168,7 @@ flagged as (
         entry.activity_id,
         entry.rep_id,
         entry.activity_at,
+        entry.review_at,
         sittings.sitting_start,
         sittings.sitting_end,
         sittings.entry_count,
@@ -78,10 +193,13 @@ final as (
         rep_id,
         rep_id || ' 于 ' || strftime(sitting_start, '%Y-%m-%d %H:%M') || '-' || strftime(sitting_end, '%H:%M')
         || '（' || ['周一', '周二', '周三', '周四', '周五', '周六', '周日'][isodow(sitting_start)]
-        || '）集中补录 ' || entry_count || ' 条以前日期的活动，本条日期 ' || strftime(activity_at, '%Y-%m-%d')
-        || ' / ' || entry_count || ' activities for earlier days logged within '
-        || cast(round((epoch(sitting_end) - epoch(sitting_start)) / 60) as integer)
-        || ' minutes at the weekend' as evidence,
+        || '）集中补录 ' || entry_count || ' 条以前日期的活动，距 ' || strftime(review_at, '%Y-%m-%d %H:%M')
+        || ' 复盘还有 ' || cast(floor((epoch(review_at) - epoch(sitting_end)) / 3600) as integer)
+        || ' 小时，本条日期 ' || strftime(activity_at, '%Y-%m-%d') || ' / ' || entry_count
+        || ' activities for earlier days logged within '
+        || cast(round((epoch(sitting_end) - epoch(sitting_start)) / 60) as integer) || ' minutes, '
+        || cast(floor((epoch(review_at) - epoch(sitting_end)) / 3600) as integer)
+        || ' h before the review of ' || strftime(review_at, '%Y-%m-%d %H:%M') as evidence,
         complete_extract_date as first_seen_date,
         cast(null as decimal(18, 2)) as amount
     from flagged

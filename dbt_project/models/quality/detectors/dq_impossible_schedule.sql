@@ -1,48 +1,173 @@
--- impossible_schedule: visits nobody could have made. Two visits of one rep on one day in different
--- cities less than dq_schedule_min_minutes_between_cities apart (start to start; both are flagged), or
--- more than dq_schedule_max_visits_per_day visits in one day (all of them are flagged).
+-- impossible_schedule: visits (拜访) of one rep on one day that nobody could have made. A visit lasts
+-- from activity_at for duration_minutes (none when not recorded). Recorded durations are estimates (often
+-- a default), so the rule believes only that a visit took at least dq_schedule_duration_share of its
+-- recorded duration, and judges from that believed end:
+--   1. Two visits that overlap: the later starts before the earlier's believed end (with the default 0.5,
+--      before the earlier was half over). A rep cannot be in two meetings at once, in one city or two.
+--   2. Two consecutive visits in different cities with less time between the believed end of the first
+--      and the start of the second than the trip takes. The trip's time is the fastest of the travel modes
+--      of var dq_travel_modes over the great-circle distance between the two cities (seed cities, found
+--      however the city was written: city_names). A city the table does not know is not judged on
+--      distance (the warn test assert_visit_cities_are_known names it).
+--   3. More than dq_schedule_max_visits_per_day visits in one day (all of them are flagged).
+-- Both visits of a pair are flagged. One row per visit, every reason it was flagged for in the evidence,
+-- which gives the recorded times.
+{%- set modes = var('dq_travel_modes') %}
+{%- set mode_labels = {'road': '驾车', 'rail': '高铁', 'air': '飞机'} %}
+{%- set share = var('dq_schedule_duration_share') %}
 with
 
 activities as (
     select * from {{ ref('stg_crm__activities') }}
 ),
 
+city_names as (
+    select * from {{ ref('city_names') }}
+),
+
 visits as (
 
     select
-        activity_id,
-        rep_id,
-        city,
-        activity_at,
-        cast(activity_at as date) as visit_date,
-        _extract_date
+        activities.activity_id,
+        activities.rep_id,
+        {{ city_key('activities.city') }} as city_key,
+        -- the city as the table names it (上海市 and 上海 are one city); as written when unknown
+        coalesce(city_names.city, activities.city) as city,
+        city_names.city is not null as is_known_city,
+        city_names.latitude,
+        city_names.longitude,
+        activities.activity_at,
+        -- a duration not recorded counts as none: the visit is judged by its start only
+        greatest(coalesce(activities.duration_minutes, 0), 0) as duration_minutes,
+        activities.activity_at + to_minutes(greatest(coalesce(activities.duration_minutes, 0), 0)) as ends_at,
+        cast(activities.activity_at as date) as visit_date,
+        activities._extract_date,
+        row_number() over (
+            partition by activities.rep_id, cast(activities.activity_at as date)
+            order by activities.activity_at, activities.activity_id
+        ) as visit_no
     from activities
+    left join city_names
+        on {{ city_key('activities.city') }} = city_names.city_key
     -- '拜访' is the contract's value for a visit (activities.activity_type)
-    where activity_type = '拜访' and city is not null
+    where activities.activity_type = '拜访'
 
 ),
 
-too_close as (
+-- every two visits of a rep on one day, the earlier first
+pairs as (
 
     select
-        visit.activity_id,
-        visit.rep_id,
-        '与 ' || other.activity_id || '（' || other.city || ' ' || strftime(other.activity_at, '%H:%M')
-        || '）相隔 ' || cast(floor(abs(epoch(visit.activity_at) - epoch(other.activity_at)) / 60) as integer)
-        || ' 分钟，却在' || visit.city || ' / '
-        || cast(floor(abs(epoch(visit.activity_at) - epoch(other.activity_at)) / 60) as integer)
-        || ' min from a visit in another city' as reason,
-        greatest(visit._extract_date, other._extract_date) as evidence_extract_date
-    from visits as visit
-    inner join visits as other
+        earlier.rep_id,
+        earlier.activity_id as earlier_id,
+        earlier.city as earlier_city,
+        earlier.activity_at as earlier_at,
+        earlier.ends_at as earlier_ends_at,
+        later.activity_id as later_id,
+        later.city as later_city,
+        later.activity_at as later_at,
+        later.ends_at as later_ends_at,
+        later.visit_no = earlier.visit_no + 1 as is_consecutive,
+        -- from the recorded end (the evidence) and from the believed end (the judgement)
+        (epoch(later.activity_at) - epoch(earlier.ends_at)) / 60.0 as gap_minutes,
+        (epoch(later.activity_at) - epoch(earlier.activity_at)) / 60.0
+        - {{ share }} * earlier.duration_minutes as believed_gap_minutes,
+        case
+            when earlier.is_known_city and later.is_known_city and earlier.city <> later.city
+                then 2 * 6371 * asin(sqrt(
+                    power(sin(radians(later.latitude - earlier.latitude) / 2), 2)
+                    + cos(radians(earlier.latitude)) * cos(radians(later.latitude))
+                    * power(sin(radians(later.longitude - earlier.longitude) / 2), 2)
+                ))
+        end as distance_km,
+        greatest(earlier._extract_date, later._extract_date) as evidence_extract_date
+    from visits as earlier
+    inner join visits as later
         on
-            visit.rep_id = other.rep_id
-            and visit.visit_date = other.visit_date
-            and visit.activity_id <> other.activity_id
-            and visit.city <> other.city
-    where
-        abs(epoch(visit.activity_at) - epoch(other.activity_at))
-        < 60 * {{ var('dq_schedule_min_minutes_between_cities') }}
+            earlier.rep_id = later.rep_id
+            and earlier.visit_date = later.visit_date
+            and later.visit_no > earlier.visit_no
+
+),
+
+judged_pairs as (
+
+    select
+        *,
+        -- the fastest way to make the trip: overhead + distance x route factor / speed, per mode
+        list_sort([
+            {%- for name, mode in modes.items() %}
+            {
+                'minutes': {{ mode.overhead_minutes }} + distance_km * {{ mode.route_factor }} / {{ mode.kmh }} * 60,
+                'mode': '{{ mode_labels.get(name, name) }}'
+            }{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ])[1] as fastest
+    from pairs
+
+),
+
+conflicts as (
+
+    select
+        *,
+        case
+            when believed_gap_minutes < 0 then 'overlap'
+            when is_consecutive and distance_km is not null and believed_gap_minutes < fastest.minutes
+                then 'travel'
+        end as conflict
+    from judged_pairs
+
+),
+
+-- each conflict seen from both of its visits
+conflict_sides as (
+
+    select
+        earlier_id as activity_id,
+        later_id as other_id,
+        later_city as other_city,
+        later_at as other_at,
+        later_ends_at as other_ends_at,
+        *
+    from conflicts
+    where conflict is not null
+    union all
+    select
+        later_id as activity_id,
+        earlier_id as other_id,
+        earlier_city as other_city,
+        earlier_at as other_at,
+        earlier_ends_at as other_ends_at,
+        *
+    from conflicts
+    where conflict is not null
+
+),
+
+impossible_pairs as (
+
+    select
+        conflict_sides.activity_id,
+        conflict_sides.rep_id,
+        case
+            when conflict = 'overlap' then
+                '与 ' || other_id || '（' || other_city || ' ' || strftime(other_at, '%H:%M') || '-'
+                || strftime(other_ends_at, '%H:%M') || '）时间重叠 '
+                || cast(floor(-gap_minutes) as integer) || ' 分钟 / overlaps visit ' || other_id || ' by '
+                || cast(floor(-gap_minutes) as integer) || ' min'
+            else
+                '与 ' || other_id || '（' || other_city || ' ' || strftime(other_at, '%H:%M') || '-'
+                || strftime(other_ends_at, '%H:%M') || '）之间只有 '
+                || cast(floor(greatest(gap_minutes, 0)) as integer) || ' 分钟，' || earlier_city || '→'
+                || later_city || '约 ' || cast(round(distance_km) as integer) || ' 公里，最快也要 '
+                || cast(ceil(fastest.minutes) as integer) || ' 分钟（' || fastest.mode || '） / only '
+                || cast(floor(greatest(gap_minutes, 0)) as integer) || ' min between this visit and '
+                || other_id || ', ' || cast(round(distance_km) as integer) || ' km away: the trip takes at least '
+                || cast(ceil(fastest.minutes) as integer) || ' min'
+        end as reason,
+        evidence_extract_date
+    from conflict_sides
 
 ),
 
@@ -77,7 +202,7 @@ too_many as (
 
 reasons as (
 
-    select * from too_close
+    select * from impossible_pairs
     union all
     select * from too_many
 
