@@ -14,12 +14,16 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
+from statistics import median
 
 import duckdb
 import pytest
 
 from pipelines.lib.warehouse import create_raw_tables
+from pipelines.sample.generator import DEFAULT_END_DATE
+from pipelines.sample.generator.simulate import make_timeline, simulate
 from quality.contract import load_contract
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -136,12 +140,14 @@ staged_deal(
 )
 
 # --- anomalous_amount ----------------------------------------------------------------------------------
-# C1 declares a budget of 150,000, C2 5,000,000, C3 20,000; C9 is no customer. P2 lists at 300,000.
+# C1 declares a budget of 150,000, C2 5,000,000, C3 20,000, C4 400,000; C9 is no customer. P2 lists at
+# 300,000.
 NEW = "2026-06-01 10:00:00"
-deal("A1", [(NEW, {})], amount=460_000)  # 3.07 x C1's budget and 4.6 x P1's median: an extra digit
+deal("A1", [(NEW, {})], amount=620_000)  # 4.13 x C1's budget and 6.2 x P1's median: an extra digit
 deal("A2", [(NEW, {})], amount=5_000)  # less than half of one unit (20,000): typed in 万元, zeros lost
 deal("A3", [(NEW, {})], customer="C9", amount=1_200_000)  # no budget to compare, 12 x the median
-deal("B1", [(NEW, {})], customer="C2", amount=1_000_000)  # the big customer's bulk order: 0.2 x its budget
+deal("A4", [(NEW, {})], customer="C4", amount=1_100_000)  # 11 x the median, more than C4's 400,000
+deal("B1", [(NEW, {})], customer="C2", amount=1_500_000)  # the big customer's bulk order: 0.3 x its budget
 # 20 x the median for C1, but the ERP booked it: 100 units at 20,000
 deal("B2", [(NEW, {"stage": WON, "closed_date": "2026-06-01"})], amount=2_000_000)
 # one unit of an expensive product for a small customer: 14 x its budget, but P2's ordinary deal
@@ -227,7 +233,7 @@ for order_id, opp_id, customer, order_date, amount, status in ORDERS:
     )  # fmt: skip
 
 # --- master data, and the as-of date --------------------------------------------------------------------
-for customer_id, budget in [("C1", "150000"), ("C2", "5000000"), ("C3", "20000")]:
+for customer_id, budget in [("C1", "150000"), ("C2", "5000000"), ("C3", "20000"), ("C4", "400000")]:
     rows["raw_crm.customers"].append(
         {"customer_id": customer_id, "customer_name": f"客户{customer_id}", "budget": budget,
          "owner_rep_id": "R0001", "created_at": "2026-01-05 09:00:00", "updated_at": "2026-01-05 09:00:00",
@@ -308,12 +314,13 @@ def test_stage_jump_flags_skips_and_back_filled_stages_not_fast_deals(flagged):
 
 
 def test_anomalous_amount_judges_budget_product_and_one_unit(flagged):
-    assert set(flagged["anomalous_amount"]) == {"A1", "A2", "A3"}
+    assert set(flagged["anomalous_amount"]) == {"A1", "A2", "A3", "A4"}
     evidence = flagged["anomalous_amount"]
-    assert "是客户申报预算 150,000.00 元的 3.1 倍" in evidence["A1"]
-    assert "中位数 100,000.00 元的 4.6 倍" in evidence["A1"]
+    assert "是客户申报预算 150,000.00 元的 4.1 倍" in evidence["A1"]
+    assert "中位数 100,000.00 元的 6.2 倍" in evidence["A1"]
     assert "不到一件产品（P1 PLC控制器）标价 20,000.00 元的 50%" in evidence["A2"]
     assert "没有客户预算可比" in evidence["A3"] and "12.0 倍" in evidence["A3"]
+    assert "超过客户申报预算 400,000.00 元" in evidence["A4"] and "11.0 倍" in evidence["A4"]
 
 
 def test_zombie_opportunity_sees_through_touches(flagged):
@@ -336,3 +343,63 @@ def test_order_without_opportunity_flags_ids_that_do_not_fit(flagged):
     assert "属于另一个客户（商机客户 C1，订单客户 C2）" in evidence["SO7"]
     assert "之前的订单已下满 100,000.00 元" in evidence["SO10"]
     assert "早在 2026-02-10 签约（126 天前）" in evidence["SO12"]
+
+
+# --- the clean simulation gives these rules nothing to flag ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clean() -> dict[str, list[dict]]:
+    return simulate(2, 0.2, make_timeline(DEFAULT_END_DATE, 365))
+
+
+def _latest(table: list[dict], key: str) -> dict[str, dict]:
+    return {r[key]: r for r in sorted(table, key=lambda r: r["updated_at"])}
+
+
+def test_clean_deals_have_real_stages_amounts_they_can_buy_and_real_progress(clean):
+    by_deal = defaultdict(list)
+    for change in clean["opportunity_stage_history"]:
+        by_deal[change["opportunity_id"]].append(change)
+    for changes in by_deal.values():
+        changes.sort(key=lambda c: c["changed_at"])
+        for entered, left in zip(changes[1:], changes[2:], strict=False):  # stays entered by a change
+            assert left["changed_at"].date() > entered["changed_at"].date(), (entered, left)
+    deals = _latest(clean["opportunities"], "opportunity_id")
+    budgets = {c["customer_id"]: c["budget"] for c in _latest(clean["customers"], "customer_id").values()}
+    prices = {p["product_id"]: p["list_price"] for p in clean["products"]}
+    amounts = defaultdict(list)
+    for d in deals.values():
+        amounts[d["product_id"]].append(d["amount"])
+    medians = {p: median(a) for p, a in amounts.items()}
+    for d in deals.values():
+        assert not (
+            d["amount"] > 3 * budgets[d["customer_id"]] and d["amount"] > 3 * medians[d["product_id"]]
+        )
+        assert d["amount"] >= 0.5 * prices[d["product_id"]], d
+    end = DEFAULT_END_DATE
+    real = defaultdict(list)  # the days a deal really moved: a material version or a real activity
+    previous: dict[str, tuple] = {}
+    for v in sorted(clean["opportunities"], key=lambda r: r["updated_at"]):
+        material = (v["stage"], v["amount"], v["product_id"], v["customer_id"])
+        if previous.get(v["opportunity_id"]) != material:
+            real[v["opportunity_id"]].append(v["updated_at"].date())
+        previous[v["opportunity_id"]] = material
+    for a in clean["activities"]:
+        if a["opportunity_id"] and (a["duration_minutes"] or 0) >= (
+            15 if a["activity_type"] == "拜访" else 10
+        ):
+            real[a["opportunity_id"]].append(a["activity_at"].date())
+    for opp_id, d in deals.items():
+        if d["closed_date"] is None:
+            assert max(day for day in real[opp_id] if day <= end) >= end - timedelta(days=90), opp_id
+
+
+def test_clean_orders_book_won_deals_of_their_customer_once(clean):
+    deals = _latest(clean["opportunities"], "opportunity_id")
+    ordered = defaultdict(int)
+    for order in sorted(_latest(clean["sales_orders"], "order_id").values(), key=lambda o: o["order_date"]):
+        deal_row = deals[order["opportunity_id"]]
+        assert deal_row["stage"] == WON and deal_row["customer_id"] == order["customer_id"], order
+        assert ordered[order["opportunity_id"]] < deal_row["amount"], order
+        ordered[order["opportunity_id"]] += order["order_amount"]

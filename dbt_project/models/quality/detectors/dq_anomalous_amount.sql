@@ -2,14 +2,15 @@
 -- An amount is judged against what the customer declared it can spend and what the product costs, not
 -- against one number:
 --
---   above what the customer could buy: more than var dq_anomalous_amount_budget_multiple (3) times the
+--   above what the customer could buy: more than var dq_anomalous_amount_budget_multiple (4) times the
 --     customer's declared budget AND more than var dq_anomalous_amount_product_multiple (3) times the
 --     median amount of the deals for the same product (an extra zero, a unit price typed as the total,
 --     万元 typed as 元). Both, because each alone is normal: a big customer buys many times the usual
 --     quantity of a cheap product within its budget (the bulk order), and a small customer's one licence
 --     of an expensive product can exceed its budget while being an ordinary deal for that product.
---     Without a budget (customer unknown or budget empty) only the product can judge: more than
---     var dq_anomalous_amount_median_multiple (10) times its median.
+--     Far from the product's deals - more than var dq_anomalous_amount_median_multiple (10) times its
+--     median - it is enough that the amount exceeds the budget, or that there is no budget to compare
+--     (customer unknown or budget empty): a big customer's bulk order stays within what it declared.
 --   below one unit: less than var dq_anomalous_amount_min_unit_share (0.5) of the product's list price,
 --     i.e. not even one unit at a deep discount (a total typed in 万元, zeros dropped, a typed 0).
 --
@@ -102,8 +103,8 @@ judged as (
                 and median_multiple > {{ var('dq_anomalous_amount_product_multiple') }}
                 then 'over_budget'
             when
-                coalesce(budget, 0) <= 0
-                and median_multiple > {{ var('dq_anomalous_amount_median_multiple') }}
+                median_multiple > {{ var('dq_anomalous_amount_median_multiple') }}
+                and (coalesce(budget, 0) <= 0 or amount > budget)
                 then 'over_median'
             when amount < {{ var('dq_anomalous_amount_min_unit_share') }} * list_price
                 then 'below_one_unit'
@@ -128,7 +129,11 @@ final as (
                 || opportunity_count || ' 个商机金额中位数 ' || format('{:,.2f}', median_amount) || ' 元的 '
                 || format('{:.1f}', median_multiple) || ' 倍'
             when 'over_median' then
-                '没有客户预算可比，是同产品（' || product_id || coalesce(' ' || product_name, '') || '）'
+                case
+                    when coalesce(budget, 0) <= 0 then '没有客户预算可比，'
+                    else '超过客户申报预算 ' || format('{:,.2f}', budget) || ' 元，'
+                end
+                || '是同产品（' || product_id || coalesce(' ' || product_name, '') || '）'
                 || opportunity_count || ' 个商机金额中位数 ' || format('{:,.2f}', median_amount) || ' 元的 '
                 || format('{:.1f}', median_multiple) || ' 倍'
             else
