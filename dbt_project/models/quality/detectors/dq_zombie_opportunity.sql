@@ -3,10 +3,10 @@
 --
 -- A rep who knows that "no update for 90 days" is flagged touches the record without moving the deal, so
 -- an update alone does not count. What counts as a touch:
---   - a version whose material fields differ from the version before: stage, amount, product, customer
---     (read from every delivered version in the raw table, as-of filtered like staging). A version that
---     only changes the note (next_step), the probability, the owner or the promised date, or re-saves the
---     same values, is not one;
+--   - a version whose material fields differ from the version before: stage, amount (by more than
+--     var dq_zombie_min_amount_change, 1%), product, customer (read from every delivered version in the raw
+--     table, as-of filtered like staging). A version that only changes the note (next_step), the
+--     probability, the owner or the promised date, nudges the amount, or re-saves the same values, is not one;
 --   - a stage change in the stage history;
 --   - a real activity on the deal: a visit of at least var dq_zombie_min_visit_minutes (15) minutes or a
 --     call of at least var dq_zombie_min_call_minutes (10) minutes. An e-mail or a one-minute call is a
@@ -68,7 +68,11 @@ versions as (
 
     select
         raw_versions.*,
-        lag(struct_pack(stage_name, amount, product_id, customer_id)) over by_version as previous_material,
+        lag(raw_versions.opportunity_id) over by_version is null as is_first,
+        lag(stage_name) over by_version as previous_stage_name,
+        lag(amount) over by_version as previous_amount,
+        lag(product_id) over by_version as previous_product_id,
+        lag(customer_id) over by_version as previous_customer_id,
         lag(next_step) over by_version as previous_next_step,
         lag(expected_close_date) over by_version as previous_close_date
     from raw_versions
@@ -78,13 +82,21 @@ versions as (
 
 ),
 
--- what each version changed: material (the deal moved) or cosmetic (the record was only touched)
+-- what each version changed: material (the deal moved) or cosmetic (the record was only touched). An amount
+-- nudged by less than var dq_zombie_min_amount_change (1%) is a touch, not a renegotiation.
 classified as (
 
     select
         *,
-        previous_material is null
-        or previous_material is distinct from struct_pack(stage_name, amount, product_id, customer_id)
+        is_first
+        or stage_name is distinct from previous_stage_name
+        or product_id is distinct from previous_product_id
+        or customer_id is distinct from previous_customer_id
+        or (amount is null) != (previous_amount is null)
+        or coalesce(
+            abs(amount - previous_amount) > {{ var('dq_zombie_min_amount_change') }} * abs(previous_amount),
+            false
+        )
             as is_material,
         next_step is distinct from previous_next_step as note_changed,
         expected_close_date > previous_close_date as close_date_pushed
