@@ -3,8 +3,9 @@ built by dbt on a small hand-made warehouse: one shape per deal, and the look-al
 
 Every delta row is delivered in the extract of its own day (as the CRM and ERP deliver), the products and
 customers once. The as-of date is the latest extract, 2026-06-30; 90 days before it is 2026-04-01. Product
-P1 (list price 20,000) has a median deal of 100,000 (eight fillers F1-F8 hold it there). Each test states
-which deals are flagged and why; the dbt unit tests next to the models check the evidence texts.
+P1 (list price 20,000) has a median deal of 100,000: every deal is for P1 at 100,000 unless it says otherwise.
+Each shape's comment says why it is flagged or not; the dbt unit tests next to the models check the evidence
+texts word for word, these tests the flagged ids exactly and the figures in the evidence.
 """
 
 from __future__ import annotations
