@@ -169,11 +169,16 @@ deal(
 deal("Z3", [(OLD, {}), ("2026-06-25 10:00:00", {})])  # the same values saved again
 deal("Z4", [(OLD, {}), ("2026-06-01 10:00:00", {"expected_close_date": "2026-09-30"})])  # close date pushed
 deal("Z5", [(OLD, {})])  # token activities only: an e-mail and a two-minute call
+# no progress for 102 days, and the one touch was 97 days ago: not even touched for 90 days
+deal("Z7", [("2026-03-20 10:00:00", {}), ("2026-03-25 10:00:00", {"next_step": "再次电话确认"})])
 deal("Z6", [(OLD, {}), ("2026-06-10 10:00:00", {"amount": "100500"})])  # the amount nudged by 0.5%
 # look-alikes: Y1 a long-cycle deal whose amount changed; Y2 a real visit; Y3 quiet 70 days; Y4 a stage change
 deal("Y1", [("2026-02-01 10:00:00", {}), ("2026-05-15 10:00:00", {"amount": "120000"})])
 deal("Y2", [("2026-02-01 10:00:00", {})])
 deal("Y3", [("2026-04-21 10:00:00", {})])
+# Y5: no progress for 97 days, but a note edit 71 days ago says the customer is deciding (the benefit of the
+# doubt lasts to 105 days of no progress).
+deal("Y5", [("2026-03-25 10:00:00", {}), ("2026-04-20 10:00:00", {"next_step": "等待客户内部决策"})])
 staged_deal("Y4", ("2026-02-01 10:00:00", LEAD), ("2026-05-05 10:00:00", DISCOVERY))
 ACTIVITIES = [
     ("AC1", "邮件", "Z5", "2026-06-10 09:00:00", None),
@@ -326,7 +331,7 @@ def test_anomalous_amount_judges_budget_product_and_one_unit(flagged):
 
 
 def test_zombie_opportunity_sees_through_touches(flagged):
-    assert set(flagged["zombie_opportunity"]) == {"Z1", "Z2", "Z3", "Z4", "Z5", "Z6"}
+    assert set(flagged["zombie_opportunity"]) == {"Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"}
     evidence = flagged["zombie_opportunity"]
     assert "已 121 天没有实质进展" in evidence["Z1"] and "此后" not in evidence["Z1"]
     assert "2 次编辑未改动实质内容（其中推迟预计签约日期 0 次，只改备注/下一步 2 次）" in evidence["Z2"]

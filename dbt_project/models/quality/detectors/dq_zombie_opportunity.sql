@@ -11,6 +11,9 @@
 --   - a real activity on the deal: a visit of at least var dq_zombie_min_visit_minutes (15) minutes or a
 --     call of at least var dq_zombie_min_call_minutes (10) minutes. An e-mail or a one-minute call is a
 --     token.
+-- A deal without progress for more than 90 days but touched within them (a note edit, a pushed date, a token
+-- activity) is flagged once it has had no progress for more than var dq_zombie_touched_idle_days (105): a
+-- touch may carry news (a note that the customer is deciding) and buys a couple of weeks' doubt, not more.
 -- A long-cycle deal that really progresses slowly (its amount or stage changes, real visits) is not flagged,
 -- nor is a deal quiet for 60-80 days. The evidence says what the edits since the last real touch changed.
 with
@@ -184,7 +187,8 @@ touches_since as (
         idle.opportunity_id,
         count(classified.opportunity_id) as edit_count,
         count(*) filter (where classified.close_date_pushed) as pushed_count,
-        count(*) filter (where classified.note_changed and not classified.close_date_pushed) as note_count
+        count(*) filter (where classified.note_changed and not classified.close_date_pushed) as note_count,
+        max(classified.updated_at) as last_edit_at
     from idle
     left join classified
         on
@@ -199,7 +203,8 @@ token_activities as (
 
     select
         idle.opportunity_id,
-        count(activities.activity_id) as token_count
+        count(activities.activity_id) as token_count,
+        max(activities.activity_at) as last_token_at
     from idle
     left join activities
         on
@@ -241,7 +246,22 @@ final as (
         on idle.opportunity_id = touches_since.opportunity_id
     inner join token_activities
         on idle.opportunity_id = token_activities.opportunity_id
-    where idle.idle_days > {{ var('dq_zombie_idle_days') }}
+    cross join warehouse_as_of
+    where
+        idle.idle_days > {{ var('dq_zombie_idle_days') }}
+        and (
+            -- not even touched for that long
+            datediff(
+                'day',
+                cast(greatest(
+                    idle.last_touched_at, touches_since.last_edit_at, token_activities.last_token_at
+                ) as date),
+                warehouse_as_of.as_of_date
+            ) > {{ var('dq_zombie_idle_days') }}
+            -- touched, but still no progress long after: a touch buys the benefit of the doubt for a
+            -- little while (a note may say the customer is deciding), not for ever
+            or idle.idle_days > {{ var('dq_zombie_touched_idle_days') }}
+        )
 
 )
 
