@@ -137,7 +137,6 @@ backfills as (
 
     select
         opportunity_id,
-        count(*) as unreal_count,
         count(*) filter (where is_hollow) as hollow_count,
         greatest(max(_extract_date), max(left_extract_date)) as first_seen_date,
         -- the hollow stages: from the first entered to the last left
@@ -167,8 +166,12 @@ backfill_evidence as (
                     when datediff('minute', first_at, last_at) < 60
                         then strftime(first_at, '%Y-%m-%d %H:%M') || ' 起 '
                         || datediff('minute', first_at, last_at) || ' 分钟内录入'
-                    else strftime(first_at, '%Y-%m-%d') || ' 当天录入（'
+                    when cast(first_at as date) = cast(last_at as date)
+                        then strftime(first_at, '%Y-%m-%d') || ' 当天录入（'
                         || strftime(first_at, '%H:%M') || '-' || strftime(last_at, '%H:%M') || '）'
+                    -- hollow stages on different days: each left on the day it was entered
+                    else strftime(first_at, '%Y-%m-%d') || ' 至 ' || strftime(last_at, '%Y-%m-%d')
+                        || ' 间的几个单日内录入'
                 end
                 || '，阶段「' || hollow_names || '」没有真实停留'
             end,
