@@ -116,6 +116,18 @@ staged_deal(
     ("2026-06-05 10:00:00", NEGOTIATION),
     ghosts=(DISCOVERY, DEMO),
 )
+# J6: only the one stage that turns a +3 into +2 and +1, inserted three minutes before the next.
+staged_deal(
+    "J6", ("2026-05-04 10:00:00", LEAD), ("2026-06-18 11:00:00", DEMO), ("2026-06-18 11:03:00", NEGOTIATION)
+)
+# J7: one stage the history says lasted eight days, in which no version of the deal was ever saved.
+staged_deal(
+    "J7",
+    ("2026-05-04 10:00:00", LEAD),
+    ("2026-05-12 10:00:00", DEMO),
+    ("2026-05-20 10:00:00", NEGOTIATION),
+    ghosts=(DEMO,),
+)
 # look-alikes: K1 skips exactly one stage; K2 moves a stage a day; K3 leaves one stage the day it entered it
 # (the 方案演示 version is replaced by the same day's 商务谈判: one stage, both hollow and ghost).
 staged_deal(
@@ -311,13 +323,17 @@ def flagged(tmp_path_factory) -> dict[str, dict[str, str]]:
 
 
 def test_stage_jump_flags_skips_and_back_filled_stages_not_fast_deals(flagged):
-    assert set(flagged["stage_jump"]) == {"J1", "J2", "J3", "J4", "J5"}
+    assert set(flagged["stage_jump"]) == {"J1", "J2", "J3", "J4", "J5", "J6", "J7"}
     evidence = flagged["stage_jump"]
     assert "跳过 2 个阶段" in evidence["J1"]
     assert "3 次阶段变更集中在 2026-06-10 10:00 起 4 分钟内录入" in evidence["J2"]
     assert "4 次阶段变更集中在 2026-06-12 当天录入（09:30-16:30）" in evidence["J3"]
     assert "0 分钟内录入" in evidence["J4"]
     assert "「需求挖掘、方案演示」从未出现在商机的任何一次保存中" in evidence["J5"]
+    assert (
+        "2 次阶段变更集中在 2026-06-18 11:00 起 3 分钟内录入，阶段「方案演示」没有真实停留" in evidence["J6"]
+    )
+    assert "「方案演示」从未出现在商机的任何一次保存中" in evidence["J7"]
 
 
 def test_anomalous_amount_judges_budget_product_and_one_unit(flagged):

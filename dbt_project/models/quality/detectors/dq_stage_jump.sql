@@ -4,15 +4,18 @@
 --   skipped: a forward stage change that skips two or more main stages, i.e. whose stage_order rises by
 --     var dq_stage_jump_min_rise (3) or more (线索获取 -> 商务谈判, 需求挖掘 -> 签约成交).
 --   back-filled: a rep who knows skipped stages are flagged enters the missing stages afterwards, all at
---     once. Every stage is then present, but var dq_stage_backfill_min_hollow (2) or more of them are
---     hollow: entered by a forward change and left by the next forward change within
+--     once. Every stage is then present, but none is real. An intermediate stage is not real when it is
+--     hollow - entered by a forward change and left by the next forward change within
 --     var dq_stage_backfill_max_minutes (60) minutes or on the same calendar day (the whole path typed on
---     the day the deal is won; identical timestamps hold a stage for 0 minutes). A real stage lasts at
---     least until the next meeting with the customer, which is another day.
+--     the day the deal is won; identical timestamps hold a stage for 0 minutes) - or a ghost: entered after
+--     the first delivery, yet no delivered version of the deal was ever saved in it (history written
+--     afterwards with back-dated timestamps). Flagged: var dq_stage_backfill_min_hollow (2) or more stages
+--     not real, or one that lasted less than those 60 minutes, or one ghost the history says lasted days.
+--     A real stage lasts at least until the next meeting with the customer, which is another day.
 --
 -- Legitimate and unflagged: skipping exactly one stage (需求挖掘 -> 商务谈判, +2), which real deals do; a deal
--- that moves quickly, one stage a day or every few days; a single stage left on the day it was entered
--- (a demo that turns into a negotiation that afternoon). The creation row (no from-stage) is not a change,
+-- that moves quickly, one stage a day or every few days; a single stage left hours after it was entered on
+-- the same day (a demo that turns into a negotiation that afternoon). The creation row (no from-stage) is not a change,
 -- and a change to a closed stage that is not a win (丢单) is off the main path. One row per opportunity.
 with
 
@@ -148,7 +151,12 @@ backfills as (
         ) as ghost_names
     from unreal_stages
     group by opportunity_id
-    having count(*) >= {{ var('dq_stage_backfill_min_hollow') }}
+    having
+        count(*) >= {{ var('dq_stage_backfill_min_hollow') }}
+        -- one stage is enough when it lasted minutes, or when the history says the deal sat in it for days
+        -- while no version of the deal was saved in it
+        or min(datediff('minute', changed_at, left_at)) < {{ var('dq_stage_backfill_max_minutes') }}
+        or count(*) filter (where is_ghost and not is_hollow) > 0
 
 ),
 
