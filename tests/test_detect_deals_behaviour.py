@@ -153,8 +153,8 @@ staged_deal(
 )
 
 # --- anomalous_amount ----------------------------------------------------------------------------------
-# C1 declares a budget of 150,000, C2 5,000,000, C3 20,000, C4 400,000; C9 is no customer. P2 lists at
-# 300,000.
+# C1 declares a budget of 150,000, C2 5,000,000, C3 20,000, C4 400,000, C5 30,000; C9 is no customer.
+# P2 lists at 300,000.
 NEW = "2026-06-01 10:00:00"
 deal("A1", [(NEW, {})], amount=620_000)  # 4.13 x C1's budget and 6.2 x P1's median: an extra digit
 deal("A2", [(NEW, {})], amount=5_000)  # less than half of one unit (20,000): typed in 万元, zeros lost
@@ -166,6 +166,8 @@ deal("B2", [(NEW, {"stage": WON, "closed_date": "2026-06-01"})], amount=2_000_00
 # one unit of an expensive product for a small customer: 14 x its budget, but P2's ordinary deal
 for opp_id, customer in [("B3", "C3"), ("P2a", "C1"), ("P2b", "C1")]:
     deal(opp_id, [(NEW, {"product_id": "P2"})], customer=customer, amount=280_000)
+# ... but two units of it for a customer whose budget is 30,000 (21 x): within P2's range (2.3 x its median)
+deal("A5", [(NEW, {"product_id": "P2"})], customer="C5", amount=640_000)
 
 # --- zombie_opportunity ----------------------------------------------------------------------------------
 OLD = "2026-03-01 10:00:00"
@@ -180,7 +182,7 @@ deal(
 )
 deal("Z3", [(OLD, {}), ("2026-06-25 10:00:00", {})])  # the same values saved again
 deal("Z4", [(OLD, {}), ("2026-06-01 10:00:00", {"expected_close_date": "2026-09-30"})])  # close date pushed
-deal("Z5", [(OLD, {})])  # token activities only: an e-mail and a two-minute call
+deal("Z5", [(OLD, {})])  # touches only: an e-mail and a 25-minute "keeping in touch" call
 # no progress for 102 days, and the one touch was 97 days ago: not even touched for 90 days
 deal("Z7", [("2026-03-20 10:00:00", {}), ("2026-03-25 10:00:00", {"next_step": "再次电话确认"})])
 deal("Z6", [(OLD, {}), ("2026-06-10 10:00:00", {"amount": "100500"})])  # the amount nudged by 0.5%
@@ -194,7 +196,7 @@ deal("Y5", [("2026-03-25 10:00:00", {}), ("2026-04-20 10:00:00", {"next_step": "
 staged_deal("Y4", ("2026-02-01 10:00:00", LEAD), ("2026-05-05 10:00:00", DISCOVERY))
 ACTIVITIES = [
     ("AC1", "邮件", "Z5", "2026-06-10 09:00:00", None),
-    ("AC2", "电话", "Z5", "2026-06-20 09:00:00", "2"),
+    ("AC2", "电话", "Z5", "2026-06-20 09:00:00", "25"),
     ("AC3", "拜访", "Y2", "2026-05-20 14:00:00", "45"),
 ]
 for activity_id, kind, opp_id, at, minutes in ACTIVITIES:
@@ -252,7 +254,13 @@ for order_id, opp_id, customer, order_date, amount, status in ORDERS:
     )  # fmt: skip
 
 # --- master data, and the as-of date --------------------------------------------------------------------
-for customer_id, budget in [("C1", "150000"), ("C2", "5000000"), ("C3", "20000"), ("C4", "400000")]:
+for customer_id, budget in [
+    ("C1", "150000"),
+    ("C2", "5000000"),
+    ("C3", "20000"),
+    ("C4", "400000"),
+    ("C5", "30000"),
+]:
     rows["raw_crm.customers"].append(
         {"customer_id": customer_id, "customer_name": f"客户{customer_id}", "budget": budget,
          "owner_rep_id": "R0001", "created_at": "2026-01-05 09:00:00", "updated_at": "2026-01-05 09:00:00",
@@ -337,13 +345,14 @@ def test_stage_jump_flags_skips_and_back_filled_stages_not_fast_deals(flagged):
 
 
 def test_anomalous_amount_judges_budget_product_and_one_unit(flagged):
-    assert set(flagged["anomalous_amount"]) == {"A1", "A2", "A3", "A4"}
+    assert set(flagged["anomalous_amount"]) == {"A1", "A2", "A3", "A4", "A5"}
     evidence = flagged["anomalous_amount"]
     assert "是客户申报预算 150,000.00 元的 4.1 倍" in evidence["A1"]
     assert "中位数 100,000.00 元的 6.2 倍" in evidence["A1"]
     assert "不到一件产品（P1 PLC控制器）标价 20,000.00 元的 50%" in evidence["A2"]
     assert "没有客户预算可比" in evidence["A3"] and "12.0 倍" in evidence["A3"]
     assert "超过客户申报预算 400,000.00 元" in evidence["A4"] and "11.0 倍" in evidence["A4"]
+    assert "预算 30,000.00 元的 21.3 倍，且不止一件产品（P2 企业版ERP，标价 300,000.00 元）" in evidence["A5"]
 
 
 def test_zombie_opportunity_sees_through_touches(flagged):
@@ -353,7 +362,7 @@ def test_zombie_opportunity_sees_through_touches(flagged):
     assert "2 次编辑未改动实质内容（其中推迟预计签约日期 0 次，只改备注/下一步 2 次）" in evidence["Z2"]
     assert "1 次编辑未改动实质内容（其中推迟预计签约日期 0 次，只改备注/下一步 0 次）" in evidence["Z3"]
     assert "推迟预计签约日期 1 次" in evidence["Z4"]
-    assert "2 条敷衍的活动" in evidence["Z5"]
+    assert "2 条电话、邮件或极短的拜访" in evidence["Z5"]
 
 
 def test_order_without_opportunity_flags_ids_that_do_not_fit(flagged):
@@ -400,6 +409,7 @@ def test_clean_deals_have_real_stages_amounts_they_can_buy_and_real_progress(cle
             d["amount"] > 3 * budgets[d["customer_id"]] and d["amount"] > 3 * medians[d["product_id"]]
         )
         assert d["amount"] >= 0.5 * prices[d["product_id"]], d
+        assert d["amount"] <= 6 * budgets[d["customer_id"]] or d["amount"] <= prices[d["product_id"]], d
     end = DEFAULT_END_DATE
     real = defaultdict(list)  # the days a deal really moved: a material version or a real activity
     previous: dict[str, tuple] = {}
@@ -409,9 +419,7 @@ def test_clean_deals_have_real_stages_amounts_they_can_buy_and_real_progress(cle
             real[v["opportunity_id"]].append(v["updated_at"].date())
         previous[v["opportunity_id"]] = material
     for a in clean["activities"]:
-        if a["opportunity_id"] and (a["duration_minutes"] or 0) >= (
-            15 if a["activity_type"] == "拜访" else 10
-        ):
+        if a["opportunity_id"] and a["activity_type"] == "拜访" and (a["duration_minutes"] or 0) >= 15:
             real[a["opportunity_id"]].append(a["activity_at"].date())
     for opp_id, d in deals.items():
         if d["closed_date"] is None:

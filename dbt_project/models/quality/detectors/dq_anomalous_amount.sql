@@ -8,6 +8,9 @@
 --     万元 typed as 元). Both, because each alone is normal: a big customer buys many times the usual
 --     quantity of a cheap product within its budget (the bulk order), and a small customer's one licence
 --     of an expensive product can exceed its budget while being an ordinary deal for that product.
+--     Or more than var dq_anomalous_amount_budget_only_multiple (6) times the budget for more than one unit
+--     at list price: a small customer's one unit of an expensive product can exceed its budget, several
+--     units cannot (a deal inflated within the product's usual range).
 --     Far from the product's deals - more than var dq_anomalous_amount_median_multiple (10) times its
 --     median - it is enough that the amount exceeds the budget, or that there is no budget to compare
 --     (customer unknown or budget empty): a big customer's bulk order stays within what it declared.
@@ -102,6 +105,12 @@ judged as (
                 budget_multiple > {{ var('dq_anomalous_amount_budget_multiple') }}
                 and median_multiple > {{ var('dq_anomalous_amount_product_multiple') }}
                 then 'over_budget'
+            -- more than one unit although the budget does not buy one: the customer's one unit of an
+            -- expensive product may exceed its budget, several units of it may not
+            when
+                budget_multiple > {{ var('dq_anomalous_amount_budget_only_multiple') }}
+                and amount > list_price
+                then 'over_budget_units'
             when
                 median_multiple > {{ var('dq_anomalous_amount_median_multiple') }}
                 and (coalesce(budget, 0) <= 0 or amount > budget)
@@ -128,6 +137,10 @@ final as (
                 || ' 倍，也是同产品（' || product_id || coalesce(' ' || product_name, '') || '）'
                 || opportunity_count || ' 个商机金额中位数 ' || format('{:,.2f}', median_amount) || ' 元的 '
                 || format('{:.1f}', median_multiple) || ' 倍'
+            when 'over_budget_units' then
+                '是客户申报预算 ' || format('{:,.2f}', budget) || ' 元的 ' || format('{:.1f}', budget_multiple)
+                || ' 倍，且不止一件产品（' || product_id || coalesce(' ' || product_name, '') || '，标价 '
+                || format('{:,.2f}', list_price) || ' 元）'
             when 'over_median' then
                 case
                     when coalesce(budget, 0) <= 0 then '没有客户预算可比，'

@@ -8,9 +8,9 @@
 --     table, as-of filtered like staging). A version that only changes the note (next_step), the
 --     probability, the owner or the promised date, nudges the amount, or re-saves the same values, is not one;
 --   - a stage change in the stage history;
---   - a real activity on the deal: a visit of at least var dq_zombie_min_visit_minutes (15) minutes or a
---     call of at least var dq_zombie_min_call_minutes (10) minutes. An e-mail or a one-minute call is a
---     token.
+--   - a real activity on the deal: a visit (拜访) of at least var dq_zombie_min_visit_minutes (15) minutes.
+--     Calls and e-mails are touches, however long: "sent material, keeping in touch" every month keeps a
+--     record fresh without moving the deal; a deal that moves gets a meeting or a change of its figures.
 -- A deal without progress for more than 90 days but touched within them (a note edit, a pushed date, a token
 -- activity) is flagged once it has had no progress for more than var dq_zombie_touched_idle_days (105): a
 -- touch may carry news (a note that the customer is deciding) and buys a couple of weeks' doubt, not more.
@@ -136,10 +136,8 @@ last_real_activities as (
     from activities
     where
         opportunity_id is not null
-        and (
-            (activity_type = '拜访' and coalesce(duration_minutes, 0) >= {{ var('dq_zombie_min_visit_minutes') }})
-            or (activity_type = '电话' and coalesce(duration_minutes, 0) >= {{ var('dq_zombie_min_call_minutes') }})
-        )
+        and activity_type = '拜访'
+        and coalesce(duration_minutes, 0) >= {{ var('dq_zombie_min_visit_minutes') }}
     group by opportunity_id
 
 ),
@@ -234,7 +232,7 @@ final as (
                         || ' 次），最近一次 ' || strftime(idle.updated_at, '%Y-%m-%d')
                     end,
                     case when token_activities.token_count > 0 then
-                        token_activities.token_count || ' 条敷衍的活动（邮件或极短的通话/拜访）'
+                        token_activities.token_count || ' 条电话、邮件或极短的拜访'
                     end
                 )
             else ''
