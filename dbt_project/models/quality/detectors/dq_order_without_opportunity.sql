@@ -8,8 +8,8 @@
 --   - names a lost deal;
 --   - names a deal still open var dq_order_opportunity_grace_days (3) days after the order date (an order
 --     books a won deal; the CRM may record the win a day or two after the ERP);
---   - names a deal that is already fully ordered: the orders booked before this one (not cancelled, by
---     order date and id) already add up to the deal's amount;
+--   - names a deal that is already fully ordered: the orders of the same customer booked before this one
+--     (not cancelled, by order date and id) already add up to the deal's amount;
 --   - names a deal won more than var dq_order_opportunity_max_days_after_close (90) days before the order,
 --     which this order would take above the deal's amount (a new sale hung on a long-closed deal).
 -- Legitimate and unflagged: phased orders of one deal that add up to it, however far apart; an order whose
@@ -46,14 +46,15 @@ crm_delivered as (
     select count(*) > 0 as has_opportunities from opportunities
 ),
 
--- the orders of each deal in booking order, with what was ordered before each
+-- the orders of each deal in booking order, with what was ordered before each by the same customer (another
+-- customer's order citing the deal is flagged for that, and does not fill the deal for its own orders)
 ordered_before as (
 
     select
         orders.*,
         coalesce(
             sum(orders.order_amount) filter (where coalesce(orders.status, '') != 'cancelled') over (
-                partition by orders.opportunity_id
+                partition by orders.opportunity_id, orders.customer_id
                 order by orders.order_date, orders.order_id
                 rows between unbounded preceding and 1 preceding
             ),
