@@ -1,7 +1,8 @@
 -- slipping_close_date (quality/DEFECTS.md): the promised signing date (expected_close_date) moved later in
 -- var dq_slipping_min_postponements (3) or more delivered versions of the opportunity. Staging keeps only
 -- the latest version, so this reads every delivered version from the raw table, with the same as-of filter
--- as staging (macros/staging/current_extract_rows.sql). Postponed once or twice stays unflagged.
+-- as staging (macros/staging/current_extract_rows.sql). Postponed once or twice stays unflagged. A date
+-- cleared and entered again later counts as moved from the last date promised.
 with
 
 raw_versions as (
@@ -25,7 +26,9 @@ versions as (
 
     select
         raw_versions.*,
-        lag(raw_versions.expected_close_date) over (
+        -- the last promised date before, skipping versions where it was cleared: clearing the date and
+        -- entering a later one is a postponement too (a near variant that would hide a push)
+        lag(raw_versions.expected_close_date ignore nulls) over (
             partition by raw_versions.opportunity_id
             order by raw_versions._extract_date, raw_versions.updated_at, raw_versions._row_number
         ) as previous_close_date
