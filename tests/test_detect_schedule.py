@@ -1,7 +1,8 @@
 """Rules impossible_schedule and deadline_burst on hand-made activities (quality/DEFECTS.md), through dbt:
 the cities seed and city_names, the two detectors and the warn test of unknown cities are built on a small
 DuckDB holding only staging.stg_crm__activities; deadline_burst is built again with the review moved.
-A visit is believed to have lasted half its recorded duration (dq_schedule_duration_share 0.5).
+Visits overlap by their recorded durations; for a trip, a visit is believed to have lasted half its
+recorded duration (dq_schedule_duration_share 0.5).
 
 Travel times with the default dq_travel_modes (overhead + great-circle km x factor / speed):
 上海-苏州 85 km (rail 69 min), 上海-杭州 163 km (rail 92 min), 广州-佛山 19 km (road 26 min),
@@ -69,15 +70,14 @@ SCHEDULE = [
         ("S6b", "杭州", "03-02 14:00", 60),
         ("S6c", "上海", "03-02 15:50", 60),
     ),
-    # a 3-hour meeting: the next visit starts before it was half over (both flagged), the one after that
-    # when it was past half (a recorded duration is an estimate: not flagged)
+    # a 3-hour meeting with two visits during it: all three flagged (the rep's own record overlaps)
     *_visits(
         "S7",
         ("S7a", "南京", "03-02 09:00", 180),
         ("S7b", "南京", "03-02 10:00", 30),
         ("S7c", "南京", "03-02 11:00", 30),
     ),
-    # the next visit starts when the first was exactly half over: not flagged; a minute earlier: flagged
+    # the next visit starts an hour into a two-hour one: both flagged
     *_visits("S8", ("S8a", "合肥", "03-02 09:00", 120), ("S8b", "合肥", "03-02 10:00", 30)),
     *_visits("S8", ("S8c", "合肥", "03-03 09:00", 122), ("S8d", "合肥", "03-03 10:00", 30)),
     # 7 visits in a day: all flagged; 6 is the limit
@@ -87,8 +87,8 @@ SCHEDULE = [
     *_visits("S10", ("S10a", "上海", "03-02 10:00", 60), ("S10c", "上海", "03-02 12:00", 60)),
     ("S10b", "电话", "S10", _at("03-02 11:05"), 10, "北京", _at("03-02 12:00"), _at("03-02").date()),
 ]
-SCHEDULE_FLAGGED = {"S2a", "S2b", "S2c", "S2d", "S3a", "S3b", "S4a", "S4b", "S6b", "S6c", "S7a", "S7b"}
-SCHEDULE_FLAGGED |= {"S8c", "S8d"} | {f"S9{i}" for i in range(1, 8)}
+SCHEDULE_FLAGGED = {"S2a", "S2b", "S2c", "S2d", "S3a", "S3b", "S4a", "S4b", "S6b", "S6c"}
+SCHEDULE_FLAGGED |= {"S7a", "S7b", "S7c", "S8a", "S8b", "S8c", "S8d"} | {f"S9{i}" for i in range(1, 8)}
 
 FRI_AFTERNOON = ["03-06 16:00", "03-06 16:10", "03-06 16:20", "03-06 16:30", "03-06 16:40", "03-06 16:50"]
 BURSTS = [
@@ -253,7 +253,10 @@ def test_impossible_schedule_evidence_names_the_other_visit_the_distance_and_the
     )
     # 上海市 is 上海: the evidence names the city as the table does
     assert flagged["S3b"][1] == "与 S3a（上海 10:00-11:30）时间重叠 60 分钟 / overlaps visit S3a by 60 min"
-    assert flagged["S7a"][1] == "与 S7b（南京 10:00-10:30）时间重叠 120 分钟 / overlaps visit S7b by 120 min"
+    assert flagged["S7a"][1] == (
+        "与 S7b（南京 10:00-10:30）时间重叠 120 分钟 / overlaps visit S7b by 120 min; "
+        "与 S7c（南京 11:00-11:30）时间重叠 60 分钟 / overlaps visit S7c by 60 min"
+    )
     assert flagged["S8c"][1] == "与 S8d（合肥 10:00-10:30）时间重叠 62 分钟 / overlaps visit S8d by 62 min"
     assert flagged["S91"][1] == "当天共 7 次拜访（上限 6）/ 7 visits in one day (limit 6)"
     assert flagged["S2a"][0] == "S2" and flagged["S2a"][2] == _at("03-02").date()

@@ -23,7 +23,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from pipelines.sample.defects import Label, register
-from pipelines.sample.defects.shapes_common import is_working_day
+from pipelines.sample.defects.shapes_common import CITY_COORDINATES, distance_km, is_working_day
 from pipelines.sample.generator.common import Timeline, work_time
 from pipelines.sample.generator.company import mobile
 
@@ -541,9 +541,10 @@ FIVE_VISIT_LOOKALIKES = 2
 def inject_impossible_schedules(
     tables: dict[str, list[dict]], rng: random.Random, timeline: Timeline
 ) -> list[Label]:
-    """Fabricated visits: one in another city 30-90 minutes from a real visit, or days of 7-9 visits.
-    Look-alikes: another visit in the same city an hour later, one in another city 4-5 hours later,
-    days of 5 visits."""
+    """Fabricated visits: one in a city 300+ km away 30-90 minutes from a real visit, or days of 7-9 visits.
+    Look-alikes, each a day a rep can really have: another visit in the same city 10-25 minutes after
+    the first ends (or before it starts), one in a city within 200 km 4-5 hours later, days of 5 visits
+    one after the other."""
     accounts = _accounts_of(tables)
     visits = _visits_by_day(tables)
     by_day = _activities_by_day(tables)
@@ -585,18 +586,23 @@ def inject_impossible_schedules(
         while done < count and single:
             rep_id, day = single.pop()
             (real,) = visits[(rep_id, day)]
-            minutes = {"conflict": (30, 90), "same_city": (50, 70), "far": (240, 300)}[kind]
-            sign = rng.choice([-1, 1])
-            at = real["activity_at"] + sign * timedelta(
-                minutes=rng.randint(*minutes), seconds=rng.randrange(60)
-            )
-            if not (time(8, 0) <= at.time() <= time(19, 0)) or at.date() != day:
-                at = real["activity_at"] - sign * timedelta(minutes=rng.randint(*minutes))
+            if kind == "same_city":  # after the visit ends, or ending before it starts (visits last <= 90)
+                pause = timedelta(minutes=rng.randint(10, 25))
+                at = real["activity_at"] + timedelta(minutes=real["duration_minutes"] or 0) + pause
                 if not (time(8, 0) <= at.time() <= time(19, 0)) or at.date() != day:
-                    continue
-            same = kind == "same_city"
+                    at = real["activity_at"] - timedelta(minutes=90) - pause
+            else:
+                minutes = {"conflict": (30, 90), "far": (240, 300)}[kind]
+                sign = rng.choice([-1, 1])
+                at = real["activity_at"] + sign * timedelta(
+                    minutes=rng.randint(*minutes), seconds=rng.randrange(60)
+                )
+                if not (time(8, 0) <= at.time() <= time(19, 0)) or at.date() != day:
+                    at = real["activity_at"] - sign * timedelta(minutes=rng.randint(*minutes))
+            if not (time(8, 0) <= at.time() <= time(19, 0)) or at.date() != day:
+                continue
             options = customers_in(
-                rep_id, at, lambda city, same=same, home=real["city"]: (city == home) == same
+                rep_id, at, lambda city, kind=kind, home=real["city"]: _fits(kind, home, city)
             )
             if not options:
                 continue
@@ -632,9 +638,21 @@ def inject_impossible_schedules(
                     labels.append(
                         Label("impossible_schedule", "activities", row["activity_id"], f"{n} visits in a day")
                     )
-                at += timedelta(minutes=rng.randint(50, 65))
+                # the next one 10-25 minutes after this one ends: five visits fill a day, they fit it
+                at += timedelta(minutes=(row["duration_minutes"] or 0) + rng.randint(10, 25))
             done += 1
     return labels
+
+
+def _fits(kind: str, home: str, city: str) -> bool:
+    """Whether a visit in `city` suits the case `kind` next to a real visit in `home`: a conflict is out of
+    reach (300+ km: no trip fits 30-90 minutes), a far look-alike within reach (200 km: an hour by
+    high-speed rail), a same-city one in the same city."""
+    if kind == "same_city":
+        return city == home
+    if city == home or home not in CITY_COORDINATES or city not in CITY_COORDINATES:
+        return False
+    return distance_km(home, city) >= 300 if kind == "conflict" else distance_km(home, city) <= 200
 
 
 # --- missing_activity_day --------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 -- impossible_schedule: visits (拜访) of one rep on one day that nobody could have made. A visit lasts
--- from activity_at for duration_minutes (none when not recorded). Recorded durations are estimates (often
--- a default), so the rule believes only that a visit took at least dq_schedule_duration_share of its
--- recorded duration, and judges from that believed end:
---   1. Two visits that overlap: the later starts before the earlier's believed end (with the default 0.5,
---      before the earlier was half over). A rep cannot be in two meetings at once, in one city or two.
---   2. Two consecutive visits in different cities with less time between the believed end of the first
---      and the start of the second than the trip takes. The trip's time is the fastest of the travel modes
+-- from activity_at for duration_minutes (none when not recorded).
+--   1. Two visits that overlap: the later starts before the earlier's recorded end. A rep cannot be in
+--      two meetings at once, in one city or two, and here his own record says he was.
+--   2. Two consecutive visits in different cities with less time between the end of the first and the
+--      start of the second than the trip takes. Recorded durations are estimates (often a default), so
+--      for a trip the rule believes only that a visit took dq_schedule_duration_share of its recorded
+--      duration, and judges from that believed end. The trip's time is the fastest of the travel modes
 --      of var dq_travel_modes over the great-circle distance between the two cities (seed cities, found
 --      however the city was written: city_names). A city the table does not know is not judged on
 --      distance (the warn test assert_visit_cities_are_known names it).
@@ -112,7 +112,7 @@ conflicts as (
     select
         *,
         case
-            when believed_gap_minutes < 0 then 'overlap'
+            when gap_minutes < 0 then 'overlap'
             when is_consecutive and distance_km is not null and believed_gap_minutes < fastest.minutes
                 then 'travel'
         end as conflict
