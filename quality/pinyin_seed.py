@@ -1,6 +1,6 @@
 """Write the character -> pinyin seed that name matching reads (dbt_project/seeds/names/pinyin_chars.csv).
 
-    .venv/bin/python -m quality.pinyin_seed      # needs pypinyin (the dev extra)
+    .venv/bin/python -m quality.pinyin_seed
 
 One row per GB2312 character (the 6,763 hanzi every Chinese input method offers): its toneless pinyin in
 pypinyin's most frequent reading, and a "fuzzy" key that folds the confusions a rep makes typing a name
