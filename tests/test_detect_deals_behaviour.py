@@ -191,7 +191,7 @@ deal("Y1", [("2026-02-01 10:00:00", {}), ("2026-05-15 10:00:00", {"amount": "120
 deal("Y2", [("2026-02-01 10:00:00", {})])
 deal("Y3", [("2026-04-21 10:00:00", {})])
 # Y5: no progress for 97 days, but a note edit 71 days ago says the customer is deciding (the benefit of the
-# doubt lasts to 105 days of no progress).
+# doubt lasts to 120 days of no progress).
 deal("Y5", [("2026-03-25 10:00:00", {}), ("2026-04-20 10:00:00", {"next_step": "等待客户内部决策"})])
 staged_deal("Y4", ("2026-02-01 10:00:00", LEAD), ("2026-05-05 10:00:00", DISCOVERY))
 ACTIVITIES = [
