@@ -191,7 +191,7 @@ deal("Y1", [("2026-02-01 10:00:00", {}), ("2026-05-15 10:00:00", {"amount": "120
 deal("Y2", [("2026-02-01 10:00:00", {})])
 deal("Y3", [("2026-04-21 10:00:00", {})])
 # Y5: no progress for 97 days, but a note edit 71 days ago says the customer is deciding (the benefit of the
-# doubt lasts to 105 days of no progress).
+# doubt lasts to 120 days of no progress).
 deal("Y5", [("2026-03-25 10:00:00", {}), ("2026-04-20 10:00:00", {"next_step": "等待客户内部决策"})])
 staged_deal("Y4", ("2026-02-01 10:00:00", LEAD), ("2026-05-05 10:00:00", DISCOVERY))
 ACTIVITIES = [
@@ -225,6 +225,9 @@ deal("W6", [("2026-06-20 10:00:00", {"stage": NEGOTIATION})])
 deal(
     "W7", [("2026-05-20 10:00:00", {}), ("2026-06-01 10:00:00", {"stage": WON, "closed_date": "2026-06-01"})]
 )
+deal(
+    "W8", [("2026-05-20 10:00:00", {}), ("2026-06-01 10:00:00", {"stage": WON, "closed_date": "2026-06-01"})]
+)
 rows["raw_crm.leads"].append(
     {"lead_id": "L0001", "customer_id": "C1", "rep_id": "R0001", "status": "converted",
      "created_at": "2026-05-01 10:00:00", "updated_at": "2026-05-01 10:00:00", "_extract_date": "2026-05-01"}
@@ -247,6 +250,15 @@ ORDERS = [
     ("SO15", "B2", "C1", "2026-06-01", 2_000_000, "open"),  # books B2
     ("SO16", "W7", "C2", "2026-06-01", 100_000, "open"),  # another customer's order cites W7 first ...
     ("SO17", "W7", "C1", "2026-06-02", 100_000, "open"),  # ... which does not fill W7 for its own order
+    (
+        "SO18",
+        "W7",
+        "C777",
+        "2026-06-03",
+        30_000,
+        "open",
+    ),  # an unknown customer's order citing W7 (W7 has its own)
+    ("SO19", "W8", "C888", "2026-06-01", 100_000, "open"),  # W8's only order, its customer mistyped
 ]
 for order_id, opp_id, customer, order_date, amount, status in ORDERS:
     rows["raw_erp.sales_orders"].append(
@@ -372,7 +384,7 @@ def test_zombie_opportunity_sees_through_touches(flagged):
 
 def test_order_without_opportunity_flags_ids_that_do_not_fit(flagged):
     assert set(flagged["order_without_opportunity"]) == {
-        "SO2", "SO3", "SO4", "SO5", "SO6", "SO7", "SO10", "SO12", "SO16",
+        "SO2", "SO3", "SO4", "SO5", "SO6", "SO7", "SO10", "SO12", "SO16", "SO18",
     }  # fmt: skip
     evidence = flagged["order_without_opportunity"]
     assert "是线索编号" in evidence["SO4"]

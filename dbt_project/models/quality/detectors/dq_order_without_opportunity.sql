@@ -3,8 +3,9 @@
 -- exist, it must be the deal this order is the sale of. Flagged when the order's opportunity_id
 --   - is empty, or names no opportunity the CRM has delivered by the as-of date (a lead id typed in the
 --     field is named as such in the evidence);
---   - names another customer's deal (the order's customer_id differs from the deal's, both known
---     customers: an unknown one is orphan_order_customer's or unknown_customer's);
+--   - names another customer's deal (the order's customer_id differs from the deal's; the deal's customer
+--     known, and the order's too or the deal has its own customer's order besides: an unknown customer on
+--     the deal's only order is orphan_order_customer's finding, an unknown deal customer unknown_customer's);
 --   - names a lost deal;
 --   - names a deal still open var dq_order_opportunity_grace_days (3) days after the order date (an order
 --     books a won deal; the CRM may record the win a day or two after the ERP);
@@ -84,10 +85,21 @@ checked as (
         funnel_stages.is_won,
         coalesce(ordered_before.status, '') = 'cancelled' as is_cancelled,
         exists (select 1 from leads where leads.lead_id = ordered_before.opportunity_id) as is_lead_id,
-        -- both customers known: an unknown one is another rule's (orphan_order_customer, unknown_customer)
-        exists (select 1 from customers where customers.customer_id = ordered_before.customer_id)
-        and exists (select 1 from customers where customers.customer_id = opportunities.customer_id)
-            as both_customers_known,
+        -- the deal's customer known (an unknown one is unknown_customer's), and the order's too - or, when the
+        -- order's customer is unknown (orphan_order_customer's finding), the deal has its own customer's order
+        -- besides this one, so this order is not the deal's own with a mistyped customer
+        exists (select 1 from customers where customers.customer_id = opportunities.customer_id)
+        and (
+            exists (select 1 from customers where customers.customer_id = ordered_before.customer_id)
+            or exists (
+                select 1 from orders as own_orders
+                where
+                    own_orders.opportunity_id = ordered_before.opportunity_id
+                    and own_orders.customer_id = opportunities.customer_id
+                    and own_orders.order_id != ordered_before.order_id
+                    and coalesce(own_orders.status, '') != 'cancelled'
+            )
+        ) as both_customers_known,
         warehouse_as_of.as_of_date
     from ordered_before
     cross join warehouse_as_of

@@ -12,8 +12,8 @@
 --     Calls and e-mails are touches, however long: "sent material, keeping in touch" every month keeps a
 --     record fresh without moving the deal; a deal that moves gets a meeting or a change of its figures.
 -- A deal without progress for more than 90 days but touched within them (a note edit, a pushed date, a token
--- activity) is flagged once it has had no progress for more than var dq_zombie_touched_idle_days (105): a
--- touch may carry news (a note that the customer is deciding) and buys a couple of weeks' doubt, not more.
+-- activity) is flagged once it has had no progress for more than var dq_zombie_touched_idle_days (120): a
+-- touch may carry news (a note that the customer is deciding) and buys a month's doubt, not more.
 -- A long-cycle deal that really progresses slowly (its amount or stage changes, real visits) is not flagged,
 -- nor is a deal quiet for 60-80 days. The evidence says what the edits since the last real touch changed.
 with
