@@ -112,7 +112,13 @@ CUSTOMERS = {
     # parent and subsidiary sharing one number: two customers, legitimate
     "S14": ("成都酉戌连锁有限公司", "成都", "零售", "R3", "许一", "13655556666", "2026-01-18"),
     "S15": ("成都亥丑百货有限公司", "成都", "零售", "R3", "许二", "13655556666", "2026-01-19"),
+    # two customers of one rep whose numbers were both edited to one number, each with its own contact:
+    # flagged; a contact who changed jobs brings his number to his new company (edited, on it alone): not
+    "E01": ("成都星河机械有限公司", "成都", "制造业", "R10", "蒋一", "13912340000", "2026-02-01"),
+    "E02": ("宁波海岸物流有限公司", "宁波", "物流", "R10", "蒋二", "139-1234-0000", "2026-02-02"),
+    "E03": ("成都云帆科技有限公司", "成都", "互联网", "R10", "韩一", "13956780000", "2026-02-03"),
 }
+EARLIER_NUMBERS = {"E01": "13911110001", "E02": "13911110002", "E03": "13911110003"}
 REPS = {"R1": "13000000001", "R2": "13000000002", "R9": "+86 137 0000 9999"}
 
 # copy -> (original, name level, name score, match weight)
@@ -133,7 +139,23 @@ DUPLICATES = {
     "C29": ("C28", "near_homophone", 0.90, 1.00),
     "C30": ("C28", "abbreviation", 0.85, 1.00),
 }
-SHARED = {"S01", "S02", "S03", "S04", "S05", "S06", "S13", "S22", "S23", "S24", "S25", "S26", "S27"}
+SHARED = {
+    "S01",
+    "S02",
+    "S03",
+    "S04",
+    "S05",
+    "S06",
+    "S13",
+    "S22",
+    "S23",
+    "S24",
+    "S25",
+    "S26",
+    "S27",
+    "E01",
+    "E02",
+}
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +174,14 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
                 "insert into staging.stg_crm__customers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [customer_id, name, city, industry, owner, contact, number, f"{created} 10:00:00", created],
             )
+        # the raw versions: every customer as it is now, and the earlier numbers of the edited ones
+        con.execute("create schema raw_crm")
+        con.execute(
+            "create table raw_crm.customers (customer_id varchar, contact_mobile varchar, _extract_date date)"
+        )
+        rows = [(c, values[5], values[6]) for c, values in CUSTOMERS.items()]
+        rows += [(c, number, "2025-12-01") for c, number in EARLIER_NUMBERS.items()]
+        con.executemany("insert into raw_crm.customers values (?, ?, ?)", rows)
         con.execute("create table staging.stg_crm__reps (rep_id varchar, mobile varchar)")
         con.executemany("insert into staging.stg_crm__reps values (?, ?)", list(REPS.items()))
     env = {**os.environ, "SRW_WAREHOUSE": str(path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}

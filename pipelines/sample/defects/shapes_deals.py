@@ -56,6 +56,21 @@ def _busy_days(tables: dict[str, list[dict]]) -> dict[tuple[str, object], bool]:
     return out
 
 
+def _clashes(visits: list[dict], start, minutes: int, city: str) -> bool:
+    """Whether a visit in `city` from `start` for `minutes` would not fit a rep's day beside his `visits`:
+    one in another city that day (no trip checked here), or one in the same city within 30 minutes."""
+    margin = timedelta(minutes=30)
+    end = start + timedelta(minutes=minutes)
+    return any(
+        v["city"] != city
+        or (
+            v["activity_at"] - margin < end
+            and start < v["activity_at"] + timedelta(minutes=v["duration_minutes"] or 0) + margin
+        )
+        for v in visits
+    )
+
+
 def _tag_all(rows, cls: str) -> None:
     for r in rows:
         r[TAG] = cls
@@ -103,6 +118,10 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         note = f"lead -> won in one sitting ({minutes:.0f} min) on {won_at:%Y-%m-%d}"
         labels.append(Label(cls, "opportunities", opp_id, note, DEFECT, "click_through"))
     free_days = _busy_days(tables)
+    visits_by_day: dict[tuple[str, object], list[dict]] = {}
+    for a in tables["activities"]:
+        if a["activity_type"] == "拜访":
+            visits_by_day.setdefault((a["rep_id"], a["activity_at"].date()), []).append(a)
     # deals that reached negotiation stage by stage (won or still open), not used above
     reached = sorted(
         o
@@ -130,6 +149,11 @@ def inject_stage_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: T
         new_at = negotiation["changed_at"] - timedelta(minutes=rng.randint(120, 240))
         if new_at.date() != day or new_at.hour < 8:
             continue
+        rep_id = deals.current[opp_id]["owner_rep_id"]
+        if _clashes(
+            visits_by_day.get((rep_id, day), []), new_at - timedelta(minutes=90), 80, customer["city"]
+        ):
+            continue  # the meeting must fit the rep's day
         old_at = demo["changed_at"]
         demo["changed_at"] = new_at
         discovery = deals.stages["discovery"]

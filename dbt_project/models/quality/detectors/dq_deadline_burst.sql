@@ -2,8 +2,8 @@
 -- Reviews: the weekly one on ISO weekday dq_review_weekday at dq_review_time, held on the next working day
 -- when that day is a holiday; and, when dq_monthly_review, the monthly one on the first working day of the
 -- month at the same time (working days: the working_calendar seed, national rows; Monday-Friday beyond it).
--- A review's back-filling window opens at the review time on the last working day before the review day
--- (Friday 10:00 for Monday 10:00; the last afternoon before a holiday for the review after it; the last
+-- A review's back-filling window opens at the review time on the last working weekday before the review
+-- day (Friday 10:00 for Monday 10:00; the last afternoon before a holiday for the review after it; the last
 -- working day of the month for the monthly review). An activity dated on a day before the day it was
 -- logged, and logged in such a window, is a catch-up entry. A sitting is flagged, every entry of it, when
 -- one rep logged dq_burst_min_activities or more catch-up entries within dq_burst_window_minutes, or in one
@@ -71,8 +71,12 @@ review_windows as (
 
     select
         review_at,
-        -- opens at the review time on the last working day before the review day
-        (select max(working_days.day) from working_days where working_days.day < cast(reviews.review_at as date))
+        -- opens at the review time on the last working day before the review day, a weekday (a make-up
+        -- Saturday before a long holiday is a working day, but the eve of the holiday is the Friday)
+        (
+            select max(working_days.day) from working_days
+            where working_days.day < cast(reviews.review_at as date) and isodow(working_days.day) <= 5
+        )
         + cast('{{ var("dq_review_time") }}' as time) as window_opens_at
     from reviews
     where review_at is not null

@@ -15,6 +15,9 @@
 --               several reps' accounts; a rep hiding his own number puts it on his own accounts) and
 --               it is not a mobile with another contact person on every company (a mobile is one
 --               person's: that is a filler number several reps type).
+--   edited_in   its number was edited in, replacing another, and is now on 2 or more customers of the
+--               owner with another contact person each: the number did not come with the person (a
+--               contact who changes jobs brings his name with his number), it was put there.
 -- Landlines are compared without their area code (typed with and without it), and whole: a company's
 -- direct lines are often consecutive numbers.
 with
@@ -127,6 +130,41 @@ flags as (
 
 ),
 
+-- customers whose number was changed in a later version (the raw extracts hold every version)
+edited_numbers as (
+
+    select customer_id
+    from (
+        select
+            {{ from_text('customer_id') }} as customer_id,
+            {{ phone_local_number(normalize_phone('contact_mobile')) }} as phone_key
+        from {{ source('crm', 'customers') }}
+        where {{ as_of_condition(source('crm', 'customers')) }}
+    )
+    where phone_key is not null
+    group by customer_id
+    having count(distinct phone_key) > 1
+
+),
+
+edited_in_flags as (
+
+    select
+        keys.customer_id,
+        'edited_in' as reason,
+        count(*) over (partition by keys.owner_rep_id, keys.phone_key) as customer_count,
+        string_agg(keys.customer_id, ', ') over (
+            partition by keys.owner_rep_id, keys.phone_key order by keys.customer_id
+            rows between unbounded preceding and unbounded following
+        ) as customer_ids,
+        false as has_near_number,
+        cast(null as varchar) as rep_ids,
+        count(distinct keys.contact_name) over (partition by keys.owner_rep_id, keys.phone_key) as contacts
+    from keys
+    inner join edited_numbers on keys.customer_id = edited_numbers.customer_id
+
+),
+
 rep_number_flags as (
 
     select
@@ -149,6 +187,8 @@ all_flags as (
         select * from rep_number_flags
         union all
         select * from flags
+        union all
+        select * exclude (contacts) from edited_in_flags where customer_count >= 2 and contacts = customer_count
     )
 
 ),
@@ -164,6 +204,10 @@ final as (
             when all_flags.reason = 'rep_number'
                 then '联系电话 ' || {{ mask_phone('keys.phone_key') }} || ' 是销售人员 ' || all_flags.rep_ids
                 || ' 的手机号 / the contact number is the mobile of rep ' || all_flags.rep_ids
+            when all_flags.reason = 'edited_in'
+                then '联系电话 ' || {{ mask_phone('keys.phone_key') }} || ' 是后来改填的，现与 '
+                || all_flags.customer_count || ' 个客户共用、联系人各不相同 / the number was edited in and is now on '
+                || all_flags.customer_count || ' customers, each with another contact: ' || all_flags.customer_ids
             else '同一号码' || case when all_flags.has_near_number then '（含只差一位的号码）' else '' end
                 || ' ' || {{ mask_phone('keys.phone_key') }} || ' 出现在 ' || all_flags.customer_count
                 || ' 个客户 / same number'
