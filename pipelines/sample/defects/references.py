@@ -260,8 +260,13 @@ def inject_unknown_products(tables: dict[str, list[dict]], rng: random.Random, t
             catalogued = product["updated_at"]
             created = work_time(rng, catalogued.date() - timedelta(days=1))
             case = f"new_product catalogued {catalogued:%Y-%m-%d}"
-        # priced like the product, so its median is an ordinary one (anomalous_amount)
-        fields = {"product_id": product["product_id"], "amount": product["list_price"] * rng.randint(1, 3)}
+        # priced like the product, so its median is an ordinary one, and within what the customer can
+        # spend (anomalous_amount)
+        units = rng.randint(1, 3)
+        budget = deals.customers[template["customer_id"]].get("budget") or 0
+        while units > 1 and product["list_price"] * units > 2 * budget:
+            units -= 1
+        fields = {"product_id": product["product_id"], "amount": product["list_price"] * units}
         _open_deal(tables, rng, deals, template, opp_id, created, change_ids, tl, fields, fields)
         labels.append(_label("unknown_product", opp_id, f"{case}: {product['product_id']}", LOOK_ALIKE))
     return labels
