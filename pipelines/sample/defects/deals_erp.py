@@ -237,17 +237,7 @@ def inject_zombies(tables: dict[str, list[dict]], rng: random.Random, tl: Timeli
     """Open deals nobody has touched (no update, stage change or activity) for 100-300 days: a pipeline kept
     looking full. Look-alike: open deals quiet for 60-80 days."""
     deals = _Deals(tables)
-    templates = sorted(
-        (
-            r
-            for r in deals.current.values()
-            if deals.is_plain(r)
-            and r["owner_rep_id"] in deals.quota_reps
-            # not a customer entered after the window (unknown_customer's pending accounts)
-            and deals.customers[r["customer_id"]]["created_at"].date() < tl.start
-        ),
-        key=lambda r: r["opportunity_id"],
-    )
+    templates = open_deal_templates(deals, tl)
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
     change_ids = _Ids(tables["opportunity_stage_history"], "stage_change_id", "SH", 8)
     labels = []
@@ -264,6 +254,21 @@ def inject_zombies(tables: dict[str, list[dict]], rng: random.Random, tl: Timeli
                 idle = (tl.end - last_day).days
                 labels.append(Label("zombie_opportunity", "opportunities", opp_id, f"idle {idle} days"))
     return labels
+
+
+def open_deal_templates(deals: _Deals, tl: Timeline) -> list[dict]:
+    """Plain deals of quota reps whose customer existed before the window: patterns for fabricated open
+    deals (not unknown_customer's accounts still pending)."""
+    return sorted(
+        (
+            r
+            for r in deals.current.values()
+            if deals.is_plain(r)
+            and r["owner_rep_id"] in deals.quota_reps
+            and deals.customers[r["customer_id"]]["created_at"].date() < tl.start
+        ),
+        key=lambda r: r["opportunity_id"],
+    )
 
 
 def _fabricate_open_deal(

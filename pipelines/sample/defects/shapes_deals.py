@@ -32,6 +32,7 @@ from pipelines.sample.defects.deals_erp import (
     _fabricate_open_deal,
     _group,
     _Ids,
+    open_deal_templates,
 )
 from pipelines.sample.defects.shapes_common import cases_per_shape, is_working_day
 from pipelines.sample.generator.common import Timeline, next_workday, work_time
@@ -302,17 +303,7 @@ def inject_zombie_shapes(tables: dict[str, list[dict]], rng: random.Random, tl: 
     (an email or a call about the deal every 3-6 weeks)."""
     cls, n = "zombie_opportunity", cases_per_shape(tables)
     deals = _Deals(tables)
-    templates = sorted(
-        (
-            r
-            for r in deals.current.values()
-            if deals.is_plain(r)
-            and r["owner_rep_id"] in deals.quota_reps
-            # not a customer entered after the window (unknown_customer's pending accounts)
-            and deals.customers[r["customer_id"]]["created_at"].date() < tl.start
-        ),
-        key=lambda r: r["opportunity_id"],
-    )
+    templates = open_deal_templates(deals, tl)
     opp_ids = _Ids(tables["opportunities"], "opportunity_id", "O", 7)
     change_ids = _Ids(tables["opportunity_stage_history"], "stage_change_id", "SH", 8)
     labels: list[Label] = []
