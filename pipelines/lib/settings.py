@@ -23,6 +23,19 @@ def dagster_env(storage: Path, home: Path = REPO_ROOT) -> dict[str, str]:
     }
 
 
+def company_env(root: Path, environ=os.environ) -> dict[str, str]:
+    """This environment with a company of its own under `root`: landing, archive, warehouse, site and the
+    Dagster run history (the project's instance settings), for a build run on it as a fresh process."""
+    return {
+        **environ,
+        "SRW_LANDING_DIR": str(root / "landing"),
+        "SRW_ARCHIVE_DIR": str(root / "archive"),
+        "SRW_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "SRW_SITE_DIR": str(root / "site"),
+        **dagster_env(root / "dagster"),
+    }
+
+
 def use_project_dagster_instance(environ=os.environ, root: Path = REPO_ROOT) -> Path:
     """Point Dagster at the project's instance as the Makefile does, unless DAGSTER_HOME says otherwise:
     DAGSTER_HOME = the project root (its dagster.yaml), run history and logs under build/dagster (created

@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipelines.lib.progress import Progress
-from pipelines.lib.settings import REPO_ROOT, dagster_env
+from pipelines.lib.settings import REPO_ROOT, company_env
 
 # a phase line of the build's progress (pipelines/lib/progress.py): '02:00:14 ingest … done in 12.3 s'
 BUILD_PHASE_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<phase>[\w-]+)\b.* done in (?P<seconds>[\d.]+) s$")
@@ -684,14 +684,7 @@ def run_benchmark(
         root.mkdir(parents=True, exist_ok=True)
         rows, generate_seconds, reused = prepare_company(root, scale, days, progress)
         result = ScaleResult(scale, days, rows, generate_seconds, reused)
-        env = dict(os.environ)
-        env.update(
-            SRW_LANDING_DIR=str(root / "landing"),
-            SRW_ARCHIVE_DIR=str(root / "archive"),
-            SRW_WAREHOUSE=str(root / "warehouse.duckdb"),
-            SRW_SITE_DIR=str(root / "site"),
-            **dagster_env(root / "dagster"),
-        )
+        env = company_env(root)
 
         # as `make build` does before a night: dbt's parse prepared for this warehouse's path (the
         # nightly's dbt reuses it only when the profile, path included, is the same)

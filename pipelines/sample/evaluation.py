@@ -10,7 +10,6 @@ per 1,000 records of its entity.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -21,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.dbt_args import VARS_VARIABLE
-from pipelines.lib.settings import REPO_ROOT, dagster_env
+from pipelines.lib.settings import REPO_ROOT, company_env
 from pipelines.sample.defects import DEFECT, LOOK_ALIKE, Label, read_labels
 from pipelines.sample.generator import DEFAULT_END_DATE, generate
 
@@ -252,14 +251,7 @@ def build_company(
     generate(
         workdir / "landing", scale=scale, seed=seed, end_date=end_date, days=days, labels_path=labels_path
     )
-    env = dict(os.environ)
-    env.update(
-        SRW_LANDING_DIR=str(workdir / "landing"),
-        SRW_ARCHIVE_DIR=str(workdir / "archive"),
-        SRW_WAREHOUSE=str(workdir / "warehouse.duckdb"),
-        SRW_SITE_DIR=str(workdir / "site"),
-        **dagster_env(workdir / "dagster"),  # its own run history, not the project's
-    )
+    env = company_env(workdir)  # its own run history, not the project's
     # a labelled company holds far more blocking defects than a real one (a fifth of its won revenue at
     # scale 0.1): the build must publish it anyway, so that its quarantine can be scored
     env[VARS_VARIABLE] = json.dumps(
