@@ -9,6 +9,7 @@ salesreview run                                               sample data if the
 salesreview remove-day --system crm --date YYYY-MM-DD          take a (misdated) delivery out again
 salesreview contract-docs                                     regenerate the contract's docs + dbt sources
 salesreview refresh-calendar                                  rewrite the working calendar seed (holidays)
+salesreview refresh-pinyin                                    rewrite the pinyin seed of name matching
 salesreview deliver --profile NAME [--date D] [--initial] FILES  a CRM/ERP's own exports as a delivery
 """
 
@@ -578,6 +579,14 @@ def _cmd_refresh_calendar(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_refresh_pinyin(_: argparse.Namespace) -> int:
+    from quality.pinyin_seed import write_seed
+
+    print(f"wrote {write_seed()}: the pinyin of the 6,763 GB2312 characters, as pypinyin reads them")
+    print("the next build matches customer names by it (a changed seed rebuilds the warehouse)")
+    return 0
+
+
 EXIT_UNUSABLE_INPUT = 2  # deliver: the profile or the files do not fit (the message says what to change)
 
 
@@ -774,6 +783,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rewrite the working calendar seed (public holidays, 调休 make-up days) from chinese-calendar",
     )
     p.set_defaults(func=_cmd_refresh_calendar)
+
+    p = sub.add_parser(
+        "refresh-pinyin",
+        help="rewrite the pinyin seed of customer-name matching (pinyin_chars) from pypinyin",
+    )
+    p.set_defaults(func=_cmd_refresh_pinyin)
 
     p = sub.add_parser(
         "deliver", help="turn a CRM/ERP's own export files into a landing delivery, with a source profile"

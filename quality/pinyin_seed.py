@@ -1,6 +1,6 @@
 """Write the character -> pinyin seed that name matching reads (dbt_project/seeds/names/pinyin_chars.csv).
 
-    .venv/bin/python -m quality.pinyin_seed
+    .venv/bin/salesreview refresh-pinyin
 
 One row per GB2312 character (the 6,763 hanzi every Chinese input method offers): its toneless pinyin in
 pypinyin's most frequent reading, and a "fuzzy" key that folds the confusions a rep makes typing a name
@@ -56,14 +56,10 @@ def rows() -> list[tuple[str, str, str]]:
     return out
 
 
-def main() -> None:
-    SEED.parent.mkdir(parents=True, exist_ok=True)
-    with open(SEED, "w", encoding="utf-8", newline="") as f:
+def write_seed(path: Path = SEED) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["hanzi", "pinyin", "fuzzy_pinyin"])
         writer.writerows(rows())
-    print(f"wrote {SEED}")
-
-
-if __name__ == "__main__":
-    main()
+    return path
