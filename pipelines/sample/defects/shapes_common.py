@@ -21,22 +21,29 @@ from pipelines.sample.generator.common import Timeline
 
 
 def is_working_day(d: date) -> bool:
-    """A mainland China working day: Monday-Friday unless a public holiday, plus make-up days (调休)."""
-    return chinese_calendar.is_workday(d)
+    """A mainland China working day: Monday-Friday unless a public holiday, plus make-up days (调休).
+    A year the package does not know yet (the State Council publishes each November): Monday-Friday."""
+    try:
+        return chinese_calendar.is_workday(d)
+    except NotImplementedError:
+        return d.weekday() < 5
 
 
 def is_public_holiday_weekday(d: date) -> bool:
     """Monday-Friday, yet a day off (春节, 国庆, 端午 ...)."""
-    return d.weekday() < 5 and not chinese_calendar.is_workday(d)
+    return d.weekday() < 5 and not is_working_day(d)
 
 
 def is_makeup_working_day(d: date) -> bool:
     """Saturday or Sunday that is a working day (调休 补班)."""
-    return d.weekday() >= 5 and chinese_calendar.is_workday(d)
+    return d.weekday() >= 5 and is_working_day(d)
 
 
 def holiday_name(d: date) -> str:
-    return chinese_calendar.get_holiday_detail(d)[1] or ""
+    try:
+        return chinese_calendar.get_holiday_detail(d)[1] or ""
+    except NotImplementedError:
+        return ""
 
 
 def window_days(timeline: Timeline, margin_start: int = 0, margin_end: int = 0) -> list[date]:
