@@ -12,7 +12,7 @@ with
 
 declared as (
 
-    select cast(unnest({{ var('dq_absent_entities') }}::varchar[]) as varchar) as entity
+    select cast(unnest({{ var('dq_absent_entities') }}::string[]) as string) as entity
 
 ),
 
@@ -53,7 +53,7 @@ delivered as (
 ),
 {%- else -%}
 delivered as (
-    select cast(null as varchar) as entity
+    select cast(null as string) as entity
     where false
 ),
 {%- endif %}

@@ -100,7 +100,7 @@ all_rules as (
 
     select
         'all_blocking_rules' as rule_id,
-        cast(null as varchar) as defect_class,
+        cast(null as string) as defect_class,
         true as is_total,
         count(*) as records,
         cast(coalesce(sum(amount), 0) as decimal(18, 2)) as amount_held_back,

@@ -13,11 +13,11 @@ findings as (
 
     {% if detectors | length == 0 -%}
     select
-        cast(null as varchar) as rule_id,
-        cast(null as varchar) as entity,
-        cast(null as varchar) as record_id,
-        cast(null as varchar) as rep_id,
-        cast(null as varchar) as evidence,
+        cast(null as string) as rule_id,
+        cast(null as string) as entity,
+        cast(null as string) as record_id,
+        cast(null as string) as rep_id,
+        cast(null as string) as evidence,
         cast(null as date) as first_seen_date,
         cast(null as decimal(18, 2)) as amount
     where false

@@ -17,9 +17,9 @@ overpaid as (
 
     select
         invoices.invoice_id,
-        cast(null as varchar) as payment_id,
-        'paid ' || cast(sum(payments.payment_amount) as varchar) || ' > invoiced '
-        || cast(max(invoices.invoice_amount) as varchar) as problem
+        cast(null as string) as payment_id,
+        'paid ' || cast(sum(payments.payment_amount) as string) || ' > invoiced '
+        || cast(max(invoices.invoice_amount) as string) as problem
     from invoices
     inner join payments
         on invoices.invoice_id = payments.invoice_id

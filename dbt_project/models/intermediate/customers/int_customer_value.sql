@@ -138,9 +138,9 @@ final as (
         rfm_scored.recency_score,
         rfm_scored.frequency_score,
         rfm_scored.monetary_score,
-        cast(rfm_scored.recency_score as varchar)
-        || cast(rfm_scored.frequency_score as varchar)
-        || cast(rfm_scored.monetary_score as varchar) as rfm_cell,
+        cast(rfm_scored.recency_score as string)
+        || cast(rfm_scored.frequency_score as string)
+        || cast(rfm_scored.monetary_score as string) as rfm_cell,
         rfm_scored.recency_score + rfm_scored.frequency_score + rfm_scored.monetary_score as rfm_total_score
     from customer_window
     left join abc_classified

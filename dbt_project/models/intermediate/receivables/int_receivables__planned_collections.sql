@@ -47,7 +47,7 @@ invoice_weeks as (
 final as (
 
     select
-        cast(invoice_weeks.week_start_date as varchar) || ':' || invoice_weeks.invoice_id
+        cast(invoice_weeks.week_start_date as string) || ':' || invoice_weeks.invoice_id
             as planned_collection_id,
         invoice_weeks.week_start_date,
         invoice_weeks.invoice_id,

@@ -42,7 +42,7 @@ final as (
         with_previous.week_start_date,
         cast(with_previous.week_start_date + 6 as date) as week_end_date,
         isoyear(with_previous.week_start_date) || '-W'
-        || lpad(cast(week(with_previous.week_start_date) as varchar), 2, '0') as week_label,
+        || lpad(cast(week(with_previous.week_start_date) as string), 2, '0') as week_label,
         with_previous.week_start_date + 6 <= warehouse_as_of.as_of_date as is_complete_week,
         with_previous.visit_count,
         with_previous.call_count,

@@ -270,16 +270,16 @@ final as (
         period_end_date,
         case period_type
             when 'week'
-                then isoyear(period_start_date) || '-W' || lpad(cast(week(period_start_date) as varchar), 2, '0')
+                then isoyear(period_start_date) || '-W' || lpad(cast(week(period_start_date) as string), 2, '0')
             when 'month' then strftime(period_start_date, '%Y-%m')
             else year(period_start_date) || '-Q' || quarter(period_start_date)
         end as period_label,
         level,
         unit_id,
         unit_name,
-        cast(region as varchar) as region,
-        cast(team_id as varchar) as team_id,
-        cast(team_name as varchar) as team_name,
+        cast(region as string) as region,
+        cast(team_id as string) as team_id,
+        cast(team_name as string) as team_name,
         period_end_date <= as_of_date as is_period_complete,
         cast(days_in_period as integer) as days_in_period,
         cast(days_elapsed as integer) as days_elapsed,

@@ -202,14 +202,14 @@ final as (
         level || ':' || unit_id || ':' || strftime(week_start_date, '%Y-%m-%d') as attainment_id,
         week_start_date,
         cast(week_start_date + 6 as date) as week_end_date,
-        isoyear(week_start_date) || '-W' || lpad(cast(week(week_start_date) as varchar), 2, '0')
+        isoyear(week_start_date) || '-W' || lpad(cast(week(week_start_date) as string), 2, '0')
             as week_label,
         level,
         unit_id,
         unit_name,
-        cast(region as varchar) as region,
-        cast(team_id as varchar) as team_id,
-        cast(team_name as varchar) as team_name,
+        cast(region as string) as region,
+        cast(team_id as string) as team_id,
+        cast(team_name as string) as team_name,
         cast(target_amount as decimal(18, 2)) as target_amount,
         cast(actual_amount as decimal(18, 2)) as actual_amount,
         cast(won_deal_count as integer) as won_deal_count,

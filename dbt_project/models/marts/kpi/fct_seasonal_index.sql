@@ -182,7 +182,7 @@ final as (
         period_type,
         cast(period_of_year as integer) as period_of_year,
         case period_type
-            when 'month' then 'M' || lpad(cast(period_of_year as varchar), 2, '0')
+            when 'month' then 'M' || lpad(cast(period_of_year as string), 2, '0')
             else 'Q' || period_of_year
         end as period_label,
         cast(round(seasonal_index, 4) as double) as seasonal_index,

@@ -38,7 +38,7 @@ periods as (
         'quarter',
         cast(date_trunc('quarter', as_of_date + 1) as date),
         cast(date_trunc('quarter', as_of_date + 1) + interval 3 month - interval 1 day as date),
-        cast(year(as_of_date + 1) as varchar) || '-Q' || cast(quarter(as_of_date + 1) as varchar),
+        cast(year(as_of_date + 1) as string) || '-Q' || cast(quarter(as_of_date + 1) as string),
         cast(as_of_date + 1 as date),
         as_of_date
     from warehouse_as_of

@@ -272,11 +272,11 @@ final as (
         chain.period_start_date,
         chain.period_end_date,
         case chain.period_type
-            when 'year' then cast(year(chain.period_start_date) as varchar)
+            when 'year' then cast(year(chain.period_start_date) as string)
             when 'quarter' then year(chain.period_start_date) || '-Q' || quarter(chain.period_start_date)
             when 'month' then strftime(chain.period_start_date, '%Y-%m')
             else isoyear(chain.period_start_date) || '-W'
-                || lpad(cast(week(chain.period_start_date) as varchar), 2, '0')
+                || lpad(cast(week(chain.period_start_date) as string), 2, '0')
         end as period_label,
         case
             when chain.parent_period_type is not null

@@ -284,9 +284,9 @@ final as (
         all_levels.level,
         all_levels.unit_id,
         all_levels.unit_name,
-        cast(all_levels.region as varchar) as region,
-        cast(all_levels.team_id as varchar) as team_id,
-        cast(all_levels.team_name as varchar) as team_name,
+        cast(all_levels.region as string) as region,
+        cast(all_levels.team_id as string) as team_id,
+        cast(all_levels.team_name as string) as team_name,
         cast(all_levels.plan_cents / 100 as decimal(18, 2)) as plan_amount,
         case
             when horizons.whole_cents = 0 then null

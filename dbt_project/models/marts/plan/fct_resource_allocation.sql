@@ -157,8 +157,8 @@ final as (
             ), 3) as double
         ) as planned_visits_per_customer,
         cast(shared.window_sales_amount as decimal(18, 2)) as window_sales_amount,
-        coalesce(shared.customer_ids, cast([] as varchar [])) as customer_ids,
-        coalesce(shared.customer_names, cast([] as varchar [])) as customer_names
+        coalesce(shared.customer_ids, cast([] as string [])) as customer_ids,
+        coalesce(shared.customer_names, cast([] as string [])) as customer_names
     from shared
     cross join plan_window
 

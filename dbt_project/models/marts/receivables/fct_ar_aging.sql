@@ -27,7 +27,7 @@ unit_rows as (
     -- one row per open invoice and unit level; its bucket and balance
     select
         snapshot_date, 'company' as level, 'company' as unit_id, '全公司' as unit_name,
-        cast(null as varchar) as region, aging_bucket_key, open_balance
+        cast(null as string) as region, aging_bucket_key, open_balance
     from snapshots
     union all
     select snapshot_date, 'region', region, region, region, aging_bucket_key, open_balance
@@ -48,7 +48,7 @@ unapplied_rows as (
     -- the unit's unapplied cash on the date: in no bucket, netted in total_net_open_balance
     select
         snapshot_date, 'company' as level, 'company' as unit_id, '全公司' as unit_name,
-        cast(null as varchar) as region, unapplied_amount
+        cast(null as string) as region, unapplied_amount
     from unapplied_cash
     union all
     select snapshot_date, 'region', region, region, region, unapplied_amount
@@ -132,7 +132,7 @@ bucket_totals as (
 final as (
 
     select
-        units.level || ':' || units.unit_id || ':' || cast(units.snapshot_date as varchar) || ':'
+        units.level || ':' || units.unit_id || ':' || cast(units.snapshot_date as string) || ':'
         || aging_buckets.bucket_key as aging_id,
         units.snapshot_date,
         snapshot_dates.is_week_end,

@@ -63,7 +63,7 @@ periods as (
         'quarter',
         cast(date_trunc('quarter', month_start_date) as date),
         cast(date_trunc('quarter', month_start_date) + interval 3 month - interval 1 day as date),
-        cast(year(month_start_date) as varchar) || '-Q' || cast(quarter(month_start_date) as varchar),
+        cast(year(month_start_date) as string) || '-Q' || cast(quarter(month_start_date) as string),
         as_of_date
     from months
 
@@ -267,7 +267,7 @@ ratios as (
 final as (
 
     select
-        period_type || ':' || level || ':' || unit_id || ':' || cast(period_start_date as varchar) as dso_cei_id,
+        period_type || ':' || level || ':' || unit_id || ':' || cast(period_start_date as string) as dso_cei_id,
         period_type,
         period_start_date,
         period_end_date,

@@ -77,7 +77,7 @@ balances as (
 final as (
 
     select
-        balances.invoice_id || ':' || cast(balances.snapshot_date as varchar) as invoice_snapshot_id,
+        balances.invoice_id || ':' || cast(balances.snapshot_date as string) as invoice_snapshot_id,
         balances.snapshot_date,
         balances.snapshot_week_start_date,
         balances.is_week_end,

@@ -74,7 +74,7 @@ final as (
 
     select
         coalesce(unapplied.customer_id, 'unknown') || ':' || unapplied.rep_id || ':'
-        || cast(unapplied.snapshot_date as varchar) as unapplied_cash_id,
+        || cast(unapplied.snapshot_date as string) as unapplied_cash_id,
         unapplied.snapshot_date,
         snapshot_dates.is_week_end,
         snapshot_dates.is_month_end,

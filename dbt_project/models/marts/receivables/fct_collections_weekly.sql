@@ -103,7 +103,7 @@ weeks as (
 unit_facts as (
 
     select
-        'company' as level, 'company' as unit_id, '全公司' as unit_name, cast(null as varchar) as region,
+        'company' as level, 'company' as unit_id, '全公司' as unit_name, cast(null as string) as region,
         facts.*
     from facts
     union all
@@ -142,7 +142,7 @@ units_by_week as (
         'company' as level,
         'company' as unit_id,
         '全公司' as unit_name,
-        cast(null as varchar) as region
+        cast(null as string) as region
     from weeks
     union all
     select week_start_date, level, unit_id, unit_name, region
@@ -155,7 +155,7 @@ final as (
 
     select
         units_by_week.level || ':' || units_by_week.unit_id || ':'
-        || cast(units_by_week.week_start_date as varchar) as collection_week_id,
+        || cast(units_by_week.week_start_date as string) as collection_week_id,
         units_by_week.week_start_date,
         cast(units_by_week.week_start_date + interval 6 day as date) as week_end_date,
         strftime(units_by_week.week_start_date, '%G-W%V') as week_label,

@@ -29,13 +29,13 @@ quarterly as (
 final as (
 
     select
-        customer_id || ':' || cast(quarter_start_date as varchar) as customer_quarter_id,
+        customer_id || ':' || cast(quarter_start_date as string) as customer_quarter_id,
         customer_id,
         customer_name,
         rep_id,
         region,
         quarter_start_date,
-        cast(year(quarter_start_date) as varchar) || '-Q' || cast(quarter(quarter_start_date) as varchar)
+        cast(year(quarter_start_date) as string) || '-Q' || cast(quarter(quarter_start_date) as string)
             as quarter_label,
         paid_invoice_count,
         cast(paid_invoice_amount as decimal(18, 2)) as paid_invoice_amount,

@@ -123,7 +123,7 @@ flags as (
         arg_max(suspicious_groups.customer_count, suspicious_groups.customer_count) as customer_count,
         arg_max(suspicious_groups.customer_ids, suspicious_groups.customer_count) as customer_ids,
         arg_max(suspicious_groups.has_near_number, suspicious_groups.customer_count) as has_near_number,
-        cast(null as varchar) as rep_ids
+        cast(null as string) as rep_ids
     from suspicious_groups
     inner join neighbours on suspicious_groups.centre_id = neighbours.customer_id
     group by neighbours.neighbour_id
@@ -158,7 +158,7 @@ edited_in_flags as (
             rows between unbounded preceding and unbounded following
         ) as customer_ids,
         false as has_near_number,
-        cast(null as varchar) as rep_ids,
+        cast(null as string) as rep_ids,
         count(distinct keys.contact_name) over (partition by keys.owner_rep_id, keys.phone_key) as contacts
     from keys
     inner join edited_numbers on keys.customer_id = edited_numbers.customer_id
@@ -171,7 +171,7 @@ rep_number_flags as (
         keys.customer_id,
         'rep_number' as reason,
         cast(null as bigint) as customer_count,
-        cast(null as varchar) as customer_ids,
+        cast(null as string) as customer_ids,
         false as has_near_number,
         rep_numbers.rep_ids
     from keys

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='lead_id',
     incremental_strategy='delete+insert',
     full_refresh=staging_full_refresh()
