@@ -40,18 +40,21 @@ def dbt_build_args(as_of_date: date | None = None, full_refresh: bool = False) -
 
 
 @contextmanager
-def dbt_environment(warehouse_path: Path) -> Iterator[None]:
+def dbt_environment(warehouse_path: Path, **variables: str) -> Iterator[None]:
     """While dbt is started, point its profile at `warehouse_path` (dagster-dbt hands dbt a copy of
-    this process's environment); the environment is restored afterwards."""
-    before = os.environ.get(WAREHOUSE_VARIABLE)
-    os.environ[WAREHOUSE_VARIABLE] = str(warehouse_path)
+    this process's environment), with any other `variables` (SRW_SPARK_DIR); the environment is
+    restored afterwards."""
+    variables = {WAREHOUSE_VARIABLE: str(warehouse_path), **variables}
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
-        if before is None:
-            del os.environ[WAREHOUSE_VARIABLE]
-        else:
-            os.environ[WAREHOUSE_VARIABLE] = before
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 RUN_TARGETS_KEPT = 5

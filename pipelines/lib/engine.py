@@ -18,7 +18,8 @@ import duckdb
 ENGINE_VARIABLE = "SRW_ENGINE"  # read by dbt_project/profiles.yml as the target
 SPARK_DIR_VARIABLE = "SRW_SPARK_DIR"  # raw/ and warehouse/ of the Spark engine
 ENGINES = ("duckdb", "spark")
-RAW_TABLE_INDEX = "raw_tables.parquet"  # no leading _: Spark skips such files  # read by macros/engine/register_raw_tables.sql
+# read by macros/engine/register_raw_tables.sql; no leading underscore, which Spark skips
+RAW_TABLE_INDEX = "raw_tables.parquet"
 
 
 def engine(environ=os.environ) -> str:
@@ -47,9 +48,8 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def export_raw_tables(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> int:
-    """Write every raw table (raw_crm, raw_erp, raw_manual, raw_meta) as Parquet under raw_dir/<schema>/<table>/
-    and the list of them to raw_dir/raw_tables.parquet. Replaces what an earlier build wrote. Returns the
-    number of tables."""
+    """Write every raw table (raw_crm, raw_erp, raw_manual, raw_meta) as Parquet under
+    raw_dir/<schema>/<table>/, listed in raw_dir/raw_tables.parquet. Returns the number of tables."""
     return export_tables(con, raw_tables(con), raw_dir)
 
 
@@ -59,28 +59,28 @@ def export_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]],
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    raw_dir = out_dir
     listed = []
     for schema, table in tables:
-        folder = raw_dir / schema / table
+        folder = out_dir / schema / table
         folder.mkdir(parents=True)
         con.execute(f"copy {schema}.{table} to '{folder / 'part-0.parquet'}' (format parquet)")
         listed.append((schema, table, str(folder)))
     con.execute(
-        "create or replace temp table raw_table_index (schema_name varchar, table_name varchar, location varchar)"
+        "create or replace temp table raw_table_index"
+        " (schema_name varchar, table_name varchar, location varchar)"
     )
     con.executemany("insert into raw_table_index values (?, ?, ?)", listed)
-    con.execute(f"copy raw_table_index to '{raw_dir / RAW_TABLE_INDEX}' (format parquet)")
+    con.execute(f"copy raw_table_index to '{out_dir / RAW_TABLE_INDEX}' (format parquet)")
     con.execute("drop table raw_table_index")
     return len(listed)
 
 
-def clear_spark_models(warehouse_dir: Path) -> None:
-    """A Spark build rebuilds every model: start from no tables (a local session's catalog is gone with
-    the last run, and a table folder left behind would stop Spark from creating the table again)."""
-    if warehouse_dir.exists():
-        shutil.rmtree(warehouse_dir)
-    warehouse_dir.mkdir(parents=True)
+def reset_spark_catalog(spark: Path) -> None:
+    """A Spark build rebuilds every model: it starts from an empty catalog and warehouse, so that no table
+    half-written by a killed build (a folder the catalog does not know) stops Spark from creating it
+    again. The catalog then holds this build's tables until the next one, for `dbt show` or `dbt test`."""
+    for part in ("warehouse", "metastore_db"):
+        shutil.rmtree(spark / part, ignore_errors=True)
 
 
 def spark_tables(warehouse_dir: Path) -> list[tuple[str, str, Path]]:
@@ -99,9 +99,13 @@ def import_spark_tables(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> 
     tables = spark_tables(warehouse_dir)
     for schema, table, folder in tables:
         con.execute(f"create schema if not exists {schema}")
-        con.execute(f"drop view if exists {schema}.{table}")
+        kind = con.execute(
+            "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()
+        if kind == ("VIEW",):  # a view on DuckDB (a model read once), a table from Spark
+            con.execute(f"drop view {schema}.{table}")
         con.execute(
-            f"create or replace table {schema}.{table} as "
-            f"select * from read_parquet('{folder}/*.parquet')"
+            f"create or replace table {schema}.{table} as select * from read_parquet('{folder}/*.parquet')"
         )
     return len(tables)

@@ -52,7 +52,10 @@ def compare_relations(
 ) -> TableComparison:
     """Compare relation `other` (any DuckDB relation expression, e.g. read_parquet(...)) with `reference`."""
     ref_cols = con.execute(f"describe select * from {reference}").fetchall()
-    other_cols = {name.lower(): data_type for name, data_type, *_ in con.execute(f"describe select * from {other}").fetchall()}
+    other_cols = {
+        name.lower(): data_type
+        for name, data_type, *_ in con.execute(f"describe select * from {other}").fetchall()
+    }
     ref_rows = con.execute(f"select count(*) from {reference}").fetchone()[0]
     other_rows = con.execute(f"select count(*) from {other}").fetchone()[0]
     result = TableComparison(table, (ref_rows, other_rows))
@@ -97,10 +100,16 @@ def compare_relations(
                 limit {examples}
                 """
             ).fetchall()
-            result.problems.append(f"{name}: {count} rows differ, e.g. " + "; ".join(f"{x!r} vs {y!r}" for x, y in sample))
+            result.problems.append(
+                f"{name}: {count} rows differ, e.g. " + "; ".join(f"{x!r} vs {y!r}" for x, y in sample)
+            )
     return result
 
 
-def compare_with_parquet(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder: Path) -> TableComparison:
+def compare_with_parquet(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, folder: Path
+) -> TableComparison:
     """The warehouse's schema.table against the Parquet table Spark wrote in `folder`."""
-    return compare_relations(con, f"{schema}.{table}", f"{schema}.{table}", f"read_parquet('{folder}/*.parquet')")
+    return compare_relations(
+        con, f"{schema}.{table}", f"{schema}.{table}", f"read_parquet('{folder}/*.parquet')"
+    )

@@ -11,6 +11,14 @@ from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import ReleaseResource
 from pipelines.lib.build_report import DBT_MODE_PREFIX, DBT_RESULTS_PREFIX
 from pipelines.lib.dbt_args import dbt_build_args, dbt_environment, prune_run_targets
+from pipelines.lib.engine import (
+    SPARK_DIR_VARIABLE,
+    engine,
+    export_raw_tables,
+    import_spark_tables,
+    reset_spark_catalog,
+    spark_dir,
+)
 from pipelines.lib.incremental import (
     ensure_built_files_table,
     full_refresh_reason,
@@ -65,9 +73,19 @@ def sales_review_dbt_assets(
                 allow_retries=False,
             )
     checksum = project_checksum(dbt_project.project_dir)
+    on_spark = engine() == "spark"
+    spark = spark_dir(release.paths.warehouse_path)
     with release.connect() as con:
         ensure_built_files_table(con)
-        reason = "asked for" if config.full_refresh else full_refresh_reason(con, as_of, checksum)
+        if (
+            on_spark
+        ):  # Spark reads the raw tables as Parquet, and rebuilds every model (pipelines/lib/engine.py)
+            reset_spark_catalog(spark)
+            exported = export_raw_tables(con, spark / "raw")
+            context.log.info(f"Spark: {exported} raw tables exported as Parquet to {spark / 'raw'}")
+            reason = "Spark rebuilds every model"
+        else:
+            reason = "asked for" if config.full_refresh else full_refresh_reason(con, as_of, checksum)
         new_files = new_files_count(con)
     context.log.info(
         DBT_MODE_PREFIX
@@ -78,12 +96,17 @@ def sales_review_dbt_assets(
         )
     )
     # dbt writes the warehouse of the release being built, not the published one.
-    with dbt_environment(release.build_warehouse_path):
+    with dbt_environment(
+        release.build_warehouse_path, **({SPARK_DIR_VARIABLE: str(spark)} if on_spark else {})
+    ):
         invocation = dbt.cli(dbt_build_args(as_of, full_refresh=reason is not None), context=context)
     # seconds per node are in its run_results.json (`salesreview benchmark` splits models from tests)
     context.log.info(DBT_RESULTS_PREFIX + str(invocation.target_path / "run_results.json"))
     yield from invocation.stream()
     if invocation.is_successful():
         with release.connect() as con:
+            if on_spark:  # what the checks, verification and packs read: the tables Spark built
+                imported = import_spark_tables(con, spark / "warehouse")
+                context.log.info(f"Spark: {imported} tables copied into the warehouse file")
             record_dbt_build(con, as_of, checksum)
     prune_run_targets(dbt_project.target_path)

@@ -1,0 +1,82 @@
+"""The same company built on Apache Spark (SRW_ENGINE=spark, a local session) holds the same marts as its
+DuckDB build: same rows, money to the cent, rates to 1e-9. Needs a Java runtime (17 or newer), which
+.ci/run installs; without one these tests are skipped, saying so."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import duckdb
+import pytest
+
+from pipelines.lib.engine import spark_tables
+from pipelines.lib.engine_compare import compare_relations
+
+
+def _java_missing() -> str | None:
+    """Why Spark cannot run here, or None."""
+    java = shutil.which("java")
+    if java is None:
+        return "no Java runtime on PATH (Spark needs Java 17 or newer: apt-get install default-jre-headless)"
+    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    found = re.search(r'version "(\d+)', version)
+    if found is None or int(found.group(1)) < 17:
+        first_line = version.splitlines()[0] if version else "?"
+        return f"Spark 4 needs Java 17 or newer; this machine has: {first_line}"
+    return None
+
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.spark,
+    pytest.mark.skipif(_java_missing() is not None, reason=_java_missing() or ""),
+]
+
+
+@pytest.fixture(scope="module")
+def spark_company(built_company, salesreview, tmp_path_factory):
+    """The built company's deliveries, built from nothing on Spark."""
+    duckdb_root, _, _ = built_company
+    root = tmp_path_factory.mktemp("spark-company")
+    shutil.copytree(duckdb_root / "landing", root / "landing")
+    result = salesreview(["build"], root, SRW_ENGINE="spark", SRW_SPARK_DIR=str(root / "spark"))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return root, result
+
+
+def test_spark_builds_the_company_end_to_end(spark_company):
+    root, result = spark_company
+    assert "nightly build succeeded" in result.stdout
+    built = {(schema, table) for schema, table, _ in spark_tables(root / "spark" / "warehouse")}
+    # every layer ran on Spark, the raw tables were read from Parquet
+    layers = {"staging", "quality", "clean", "intermediate", "marts", "seeds"}
+    assert {schema for schema, _ in built} >= layers
+    assert (root / "spark" / "raw" / "raw_crm" / "opportunities").is_dir()
+    assert sorted((root / "site" / "weekly").iterdir())  # the packs were rendered from the Spark marts
+
+
+def test_every_mart_built_on_spark_equals_the_duckdb_build(built_company, spark_company):
+    duckdb_root, _, _ = built_company
+    spark_root, _ = spark_company
+    con = duckdb.connect()
+    con.execute(f"attach '{duckdb_root / 'warehouse.duckdb'}' as on_duckdb (read_only)")
+    con.execute(f"attach '{spark_root / 'warehouse.duckdb'}' as on_spark (read_only)")
+    marts = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables"
+            " where table_catalog = 'on_duckdb' and table_schema = 'marts' order by 1"
+        ).fetchall()
+    ]
+    from_spark = sorted(t for s, t, _ in spark_tables(spark_root / "spark" / "warehouse") if s == "marts")
+    assert from_spark == marts  # each mart the packs read on the Spark company is Spark's own table
+    assert len(marts) >= 40
+    different = {}
+    for table in marts + ["quarantine"]:
+        schema = "quality" if table == "quarantine" else "marts"
+        result = compare_relations(con, table, f"on_duckdb.{schema}.{table}", f"on_spark.{schema}.{table}")
+        if not result.equal:
+            different[table] = result.problems
+    assert different == {}
