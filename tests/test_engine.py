@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.engine import engine, export_raw_tables, import_spark_tables, spark_dir, spark_tables
-from pipelines.lib.engine_compare import compare_relations
+from pipelines.lib.warehouse_diff import compare_warehouses
 
 
 def test_engine_defaults_to_duckdb_and_names_the_choices_when_unknown():
@@ -82,54 +82,50 @@ def test_spark_tables_replace_the_warehouse_relations_of_the_same_name(tmp_path)
     assert kinds == [("clean_crm__activities", "BASE TABLE")]
 
 
-@pytest.fixture
-def two_builds():
-    con = duckdb.connect()
-    con.execute(
-        """
-        create table reference as select * from (values
-            ('R1', 1000.10::decimal(18, 2), 0.5::double, date '2026-11-02'),
-            ('R2', 250.00::decimal(18, 2), 0.25::double, date '2026-11-03'),
-            ('R3', null, null, null)
-        ) as t(rep_id, amount, rate, day)
-        """
-    )
-    return con
+REFERENCE = """
+    select * from (values
+        ('R1', 1000.10::decimal(18, 2), 0.5::double, date '2026-11-02'),
+        ('R2', 250.00::decimal(18, 2), 0.25::double, date '2026-11-03'),
+        ('R3', null, null, null)
+    ) as t(rep_id, amount, rate, day)
+"""
 
 
-def _other(con, sql: str) -> list[str]:
-    con.execute(f"create or replace table other as {sql}")
-    return compare_relations(con, "t", "reference", "other").problems
+def _engines_differ(tmp_path: Path, other_sql: str) -> list[str]:
+    """compare_warehouses(engines=True) of a warehouse holding REFERENCE and one holding `other_sql` of it."""
+    for name, sql in (("a", REFERENCE), ("b", other_sql.replace("reference", f"({REFERENCE})"))):
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        con.execute(f"create schema marts; create table marts.t as {sql}")
+        con.close()
+    return compare_warehouses(tmp_path / "a.duckdb", tmp_path / "b.duckdb", engines=True)
 
 
 @pytest.mark.parametrize(
-    ("change", "problem"),
+    ("other", "problem"),
     [
-        ("", None),
+        ("select * from reference", None),
         # the other engine's types and row order may differ: values decide
         ("select * from reference order by rep_id desc", None),
         ("select rep_id, amount::double as amount, rate, day from reference", None),
-        ("select rep_id, amount + 0.004 as amount, rate, day from reference", None),
-        ("select rep_id, amount + 0.01 as amount, rate, day from reference", "amount: 2 rows differ"),
+        ("select rep_id, amount::decimal(28, 6) + 0.004 as amount, rate, day from reference", None),
+        ("select rep_id, amount + 0.01 as amount, rate, day from reference", "marts.t: amount 2 rows differ"),
         ("select rep_id, amount, rate + 5e-10 as rate, day from reference", None),
-        ("select rep_id, amount, rate + 2e-9 as rate, day from reference", "rate: 2 rows differ"),
+        ("select rep_id, amount, rate + 2e-9 as rate, day from reference", "marts.t: rate 2 rows differ"),
         (
-            "select rep_id, amount, rate, day from reference where rep_id <> 'R3' union all "
-            "select 'R3', 0, null, null",
-            "amount: 1 rows differ, e.g. None vs Decimal('0.00')",
+            "select rep_id, coalesce(amount, 0) as amount, rate, day from reference",
+            "marts.t: amount 1 row differs, e.g. None vs Decimal('0.00')",
         ),
         (
             "select rep_id, amount, rate, day + 1 as day from reference",
-            "day: 2 rows differ, e.g. datetime.date(2026, 11, 2) vs datetime.date(2026, 11, 3)",
+            "marts.t: day 2 rows differ, e.g. datetime.date(2026, 11, 2) vs datetime.date(2026, 11, 3)",
         ),
-        ("select * from reference where rep_id <> 'R2'", "3 rows, 2 in the other build"),
-        ("select rep_id, amount, day from reference", "columns missing: rate"),
-        ("select *, 1 as extra from reference", "columns not in the reference: extra"),
+        ("select * from reference where rep_id <> 'R2'", "marts.t: row count 3 in a, 2 in b"),
+        ("select rep_id, amount, day from reference", "marts.t: columns differ: only in a: rate"),
     ],
 )
-def test_comparison_holds_money_to_the_cent_and_rates_to_1e9(two_builds, change, problem):
-    problems = _other(two_builds, change or "select * from reference")
+def test_engines_agree_on_money_to_the_cent_and_rates_to_1e9(tmp_path, other, problem):
+    differences = _engines_differ(tmp_path, other)
     if problem is None:
-        assert problems == []
+        assert differences == []
     else:
-        assert any(p.startswith(problem) for p in problems), problems
+        assert any(line.startswith(problem) for line in differences), differences
