@@ -5,11 +5,11 @@
 -#}
 {% macro funnel_period_grains_relation() -%}
     (
-        select unnest([
-            {%- for grain in var('funnel_period_grains') -%}
-            '{{ grain }}'{% if not loop.last %}, {% endif %}
-            {%- endfor -%}
-        ]) as period_grain
+        select period_grain
+        from (values
+            {%- for grain in var('funnel_period_grains') %} ('{{ grain }}'){% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as grains (period_grain)
     )
 {%- endmacro %}
 

@@ -77,7 +77,7 @@ level_sums as (
 level_breaks as (
 
     select
-        strftime(company.week_start_date, '%Y-%m-%d') || ' company vs ' || other.level as what,
+        cast(company.week_start_date as string) || ' company vs ' || other.level as what,
         company.open_end_amount as expected_amount,
         other.open_end_amount as actual_amount
     from level_sums as company

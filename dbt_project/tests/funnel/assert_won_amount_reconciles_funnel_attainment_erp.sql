@@ -30,7 +30,7 @@ attainment_weeks as (
 weekly_disagreements as (
 
     select
-        'week ' || strftime(coalesce(funnel_weeks.week_start_date, attainment_weeks.week_start_date), '%Y-%m-%d')
+        'week ' || cast(coalesce(funnel_weeks.week_start_date, attainment_weeks.week_start_date) as string)
             as what,
         coalesce(funnel_weeks.won_amount, 0) as funnel_amount,
         coalesce(attainment_weeks.actual_amount, 0) as other_amount
@@ -42,7 +42,7 @@ weekly_disagreements as (
     union all
 
     select
-        'waterfall week ' || strftime(waterfall_weeks.week_start_date, '%Y-%m-%d') as what,
+        'waterfall week ' || cast(waterfall_weeks.week_start_date as string) as what,
         waterfall_weeks.won_amount as funnel_amount,
         coalesce(funnel_weeks.won_amount, 0) as other_amount
     from waterfall_weeks

@@ -29,15 +29,15 @@ final as (
         cast(count(*) filter (where has_full_history) as integer) as backtest_period_count,
         min(period_start_date) filter (where has_full_history) as first_period_start_date,
         max(period_start_date) filter (where has_full_history) as last_period_start_date,
-        avg(abs_pct_error_exact) filter (where has_full_history) as mean_abs_pct_error,
+        cast(avg(abs_pct_error_exact) filter (where has_full_history) as double) as mean_abs_pct_error,
         cast(median(abs_pct_error) filter (where has_full_history) as double) as median_abs_pct_error,
-        sum(abs(forecast_error)) filter (where has_full_history)
-        / nullif(sum(actual_amount) filter (where has_full_history), 0) as weighted_abs_pct_error,
-        avg(pct_error_exact) filter (where has_full_history) as mean_pct_error,
-        avg(case when is_within_target then 1.0 else 0.0 end) filter (where has_full_history)
+        cast(sum(abs(forecast_error)) filter (where has_full_history) as double)
+        / cast(nullif(sum(actual_amount) filter (where has_full_history), 0) as double) as weighted_abs_pct_error,
+        cast(avg(pct_error_exact) filter (where has_full_history) as double) as mean_pct_error,
+        cast(avg(case when is_within_target then 1.0 else 0.0 end) filter (where has_full_history) as double)
             as share_within_target,
         cast(count(*) as integer) as all_period_count,
-        avg(abs_pct_error_exact) as all_periods_mean_abs_pct_error,
+        cast(avg(abs_pct_error_exact) as double) as all_periods_mean_abs_pct_error,
         cast({{ var('forecast_error_target') }} as double) as error_target,
         coalesce(avg(abs_pct_error_exact) filter (where has_full_history) <= {{ var('forecast_error_target') }}, false)
             as is_within_target

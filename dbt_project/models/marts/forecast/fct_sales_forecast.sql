@@ -51,22 +51,22 @@ candidate_periods as (
         cast(period_series.period_start as date) as period_start_date,
         cast(period_series.period_start + interval 6 day as date) as period_end_date
     from bounds
-    cross join generate_series(
-        date_trunc('week', bounds.first_snapshot_date + interval 1 day),
-        date_trunc('week', bounds.as_of_date) + interval 7 day,
-        interval 7 day
-    ) as period_series (period_start)
+    cross join lateral {{ series_rows(
+        "date_trunc('week', bounds.first_snapshot_date + interval 1 day)",
+        "date_trunc('week', bounds.as_of_date) + interval 7 day",
+        'interval 7 day'
+    ) }} as period_series (period_start)
     union all
     select
         'quarter' as period_grain,
         cast(period_series.period_start as date) as period_start_date,
         cast(period_series.period_start + interval 3 month - interval 1 day as date) as period_end_date
     from bounds
-    cross join generate_series(
-        date_trunc('quarter', bounds.first_snapshot_date + interval 1 day),
-        date_trunc('quarter', bounds.as_of_date) + interval 3 month,
-        interval 3 month
-    ) as period_series (period_start)
+    cross join lateral {{ series_rows(
+        "date_trunc('quarter', bounds.first_snapshot_date + interval 1 day)",
+        "date_trunc('quarter', bounds.as_of_date) + interval 3 month",
+        'interval 3 month'
+    ) }} as period_series (period_start)
 
 ),
 
@@ -76,7 +76,7 @@ periods as (
         candidate_periods.*,
         least(cast(candidate_periods.period_start_date - interval 1 day as date), bounds.as_of_date)
             as forecast_date,
-        datediff('day', candidate_periods.period_start_date, candidate_periods.period_end_date) + 1
+        {{ days_between('candidate_periods.period_start_date', 'candidate_periods.period_end_date') }} + 1
             as period_days,
         case candidate_periods.period_grain
             when 'week' then {{ var('forecast_pipeline_weight_week') }}
@@ -93,7 +93,7 @@ periods as (
                 then cast(
                     candidate_periods.period_start_date
                     - interval 364 day
-                    + interval ({{ var('forecast_season_window_days_week') }} - 1) day as date
+                    + interval {{ var('forecast_season_window_days_week') - 1 }} day as date
                 )
             else cast(candidate_periods.period_end_date - interval 364 day as date)
         end as season_end_date
@@ -139,17 +139,19 @@ run_rates as (
     select
         periods.period_grain,
         periods.period_start_date,
-        coalesce(sum(won_known.amount) filter (
+        -- rates as doubles (DuckDB divides decimals as doubles)
+        cast(coalesce(sum(won_known.amount) filter (
             where won_known.closed_date > periods.forecast_date - {{ var('forecast_run_rate_days') }}
-        ), 0) / {{ var('forecast_run_rate_days') }} as run_rate_daily,
-        coalesce(sum(won_known.amount) filter (
+        ), 0) as double) / {{ var('forecast_run_rate_days') }} as run_rate_daily,
+        cast(coalesce(sum(won_known.amount) filter (
             where won_known.closed_date between periods.season_start_date and periods.season_end_date
-        ), 0) / (datediff('day', periods.season_start_date, periods.season_end_date) + 1) as season_rate_daily,
-        coalesce(sum(won_known.amount) filter (
+        ), 0) as double)
+        / ({{ days_between('periods.season_start_date', 'periods.season_end_date') }} + 1) as season_rate_daily,
+        cast(coalesce(sum(won_known.amount) filter (
             where
                 won_known.closed_date > periods.forecast_date - 364 - {{ var('forecast_run_rate_days') }}
                 and won_known.closed_date <= periods.forecast_date - 364
-        ), 0) / {{ var('forecast_run_rate_days') }} as year_ago_run_rate_daily
+        ), 0) as double) / {{ var('forecast_run_rate_days') }} as year_ago_run_rate_daily
     from periods
     left join won_known
         on periods.forecast_date = won_known.forecast_date
@@ -254,7 +256,8 @@ combined as (
         pipeline_expected.pipeline_expected_amount,
         case
             when calibration.calibration_pipeline_amount > 0
-                then calibration.calibration_won_amount / calibration.calibration_pipeline_amount
+                then cast(calibration.calibration_won_amount as double)
+                / cast(calibration.calibration_pipeline_amount as double)
         end as realization_rate,
         coalesce(calibration.calibration_period_count, 0) as calibration_period_count,
         run_rates.run_rate_daily,
@@ -334,7 +337,7 @@ forecasts as (
 final as (
 
     select
-        period_grain || ':' || strftime(period_start_date, '%Y-%m-%d') as forecast_id,
+        period_grain || ':' || cast(period_start_date as string) as forecast_id,
         period_grain,
         period_start_date,
         period_end_date,

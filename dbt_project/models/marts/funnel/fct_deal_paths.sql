@@ -26,9 +26,9 @@ deal_paths as (
     select
         closed_deals.opportunity_id,
         closed_deals.outcome_stage_key,
-        string_agg(stage_events.stage_key, '>' order by stage_events.entry_sequence) as path,
+        {{ ordered_string_agg('stage_events.stage_key', "'>'", 'stage_events.entry_sequence') }} as path,
         count(*) as step_count,
-        datediff('day', min(stage_events.entered_date), closed_deals.closed_date) as days_to_close
+        {{ days_between('min(stage_events.entered_date)', 'closed_deals.closed_date') }} as days_to_close
     from closed_deals
     inner join stage_events
         on closed_deals.opportunity_id = stage_events.opportunity_id

@@ -28,15 +28,15 @@ windows as (
 
     select
         'current' as window_name,
-        cast(as_of_date - interval ({{ var('funnel_bottleneck_window_days') }} - 1) day as date) as window_start_date,
+        cast(as_of_date - interval {{ var('funnel_bottleneck_window_days') - 1 }} day as date) as window_start_date,
         as_of_date as window_end_date
     from warehouse_as_of
     union all
     select
         'previous' as window_name,
-        cast(as_of_date - interval (2 * {{ var('funnel_bottleneck_window_days') }} - 1) day as date)
+        cast(as_of_date - interval {{ 2 * var('funnel_bottleneck_window_days') - 1 }} day as date)
             as window_start_date,
-        cast(as_of_date - interval ({{ var('funnel_bottleneck_window_days') }}) day as date) as window_end_date
+        cast(as_of_date - interval {{ var('funnel_bottleneck_window_days') }} day as date) as window_end_date
     from warehouse_as_of
 
 ),
@@ -114,7 +114,7 @@ final as (
         ranked.stage_key,
         cast(ranked.main_stage_rank as integer) as main_stage_rank,
         warehouse_as_of.as_of_date,
-        cast(as_of_date - interval ({{ var('funnel_bottleneck_window_days') }} - 1) day as date) as window_start_date,
+        cast(as_of_date - interval {{ var('funnel_bottleneck_window_days') - 1 }} day as date) as window_start_date,
         cast(ranked.entered_count as integer) as entered_count,
         cast(ranked.exited_count as integer) as exited_count,
         cast(ranked.advanced_count as integer) as advanced_count,

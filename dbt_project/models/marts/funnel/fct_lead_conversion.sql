@@ -70,7 +70,7 @@ rated as (
 final as (
 
     select
-        rated.period_grain || ':' || strftime(rated.period_start_date, '%Y-%m-%d') as lead_conversion_id,
+        rated.period_grain || ':' || cast(rated.period_start_date as string) as lead_conversion_id,
         rated.period_grain,
         rated.period_start_date,
         {{ funnel_period_end('rated.period_grain', 'rated.period_start_date') }} as period_end_date,
@@ -82,11 +82,10 @@ final as (
         rated.lead_to_won_rate,
         lag(rated.lead_to_won_rate) over by_grain as previous_lead_to_won_rate,
         rated.lead_to_won_rate - lag(rated.lead_to_won_rate) over by_grain as lead_to_won_rate_change,
-        datediff(
-            'day',
-            {{ funnel_period_end('rated.period_grain', 'rated.period_start_date') }},
-            warehouse_as_of.as_of_date
-        ) as days_observed
+        {{ days_between(
+            funnel_period_end('rated.period_grain', 'rated.period_start_date'),
+            'warehouse_as_of.as_of_date'
+        ) }} as days_observed
     from rated
     cross join warehouse_as_of
     window by_grain as (partition by rated.period_grain order by rated.period_start_date)

@@ -34,10 +34,20 @@ by_level as (
 
     select
         levels.level,
-        levels.unit_id,
-        levels.unit_name,
-        levels.region,
-        levels.team_id,
+        case levels.level
+            when 'company' then 'company'
+            when 'region' then deals.region
+            when 'team' then deals.team_id
+            when 'rep' then deals.owner_rep_id
+        end as unit_id,
+        case levels.level
+            when 'company' then '全公司'
+            when 'region' then deals.region
+            when 'team' then deals.team_name
+            when 'rep' then deals.rep_name
+        end as unit_name,
+        case when levels.level in ('region', 'team', 'rep') then deals.region end as region,
+        case when levels.level in ('team', 'rep') then deals.team_id end as team_id,
         deals.stage_key,
         deals.stage_order,
         deals.amount,
@@ -45,17 +55,7 @@ by_level as (
         deals.probability_band,
         deals.is_slipped
     from deals
-    cross join lateral (
-        select unnest([
-            {'level': 'company', 'unit_id': 'company', 'unit_name': '全公司', 'region': null, 'team_id': null},
-            {'level': 'region', 'unit_id': deals.region, 'unit_name': deals.region, 'region': deals.region,
-             'team_id': null},
-            {'level': 'team', 'unit_id': deals.team_id, 'unit_name': deals.team_name, 'region': deals.region,
-             'team_id': deals.team_id},
-            {'level': 'rep', 'unit_id': deals.owner_rep_id, 'unit_name': deals.rep_name, 'region': deals.region,
-             'team_id': deals.team_id}
-        ], recursive := true)
-    ) as levels
+    cross join (values ('company'), ('region'), ('team'), ('rep')) as levels (level)
 
 ),
 

@@ -109,9 +109,9 @@ final as (
         -- the as-of date (still running); null for a closed stage (won / lost: nothing to wait for)
         case
             when with_stages.exited_at is not null
-                then datediff('day', cast(with_stages.entered_at as date), cast(with_stages.exited_at as date))
+                then {{ days_between('cast(with_stages.entered_at as date)', 'cast(with_stages.exited_at as date)') }}
             when not with_stages.is_closed_stage
-                then datediff('day', cast(with_stages.entered_at as date), warehouse_as_of.as_of_date)
+                then {{ days_between('cast(with_stages.entered_at as date)', 'warehouse_as_of.as_of_date') }}
         end as days_in_stage,
         with_stages.is_current,
         coalesce(

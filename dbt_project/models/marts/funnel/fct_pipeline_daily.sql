@@ -93,11 +93,11 @@ open_days as (
         open_intervals.entered_date,
         open_intervals.amount_at_entry
     from open_intervals
-    cross join lateral generate_series(
-        cast(open_intervals.from_date as timestamp),
-        cast(open_intervals.to_date as timestamp),
-        interval 1 day
-    ) as snapshot_day (day_start)
+    cross join lateral {{ series_rows(
+        'cast(open_intervals.from_date as timestamp)',
+        'cast(open_intervals.to_date as timestamp)',
+        'interval 1 day'
+    ) }} as snapshot_day (day_start)
     where open_intervals.from_date <= open_intervals.to_date
 
 ),
@@ -113,10 +113,15 @@ with_versions as (
         versions.expected_close_date,
         versions.next_step
     from open_days
-    asof left join versions
+    -- the version in force that day: the latest with known_from_date <= the day (an as-of join)
+    left join versions
         on
             open_days.opportunity_id = versions.opportunity_id
             and open_days.snapshot_date >= versions.known_from_date
+    qualify row_number() over (
+        partition by open_days.snapshot_date, open_days.opportunity_id
+        order by versions.known_from_date desc
+    ) = 1
 
 ),
 
@@ -129,7 +134,7 @@ measured as (
         with_versions.stage_key,
         funnel_stages.stage_order,
         with_versions.entered_date as stage_entered_date,
-        datediff('day', with_versions.entered_date, with_versions.snapshot_date) as days_in_stage,
+        {{ days_between('with_versions.entered_date', 'with_versions.snapshot_date') }} as days_in_stage,
         coalesce(with_versions.version_amount, with_versions.amount_at_entry) as amount,
         -- the version's probability belongs to the version's stage; if the stage history is ahead of
         -- the version (or there is no version), the stage's default probability
@@ -149,7 +154,7 @@ measured as (
 final as (
 
     select
-        strftime(snapshot_date, '%Y-%m-%d') || ':' || opportunity_id as pipeline_daily_id,
+        cast(snapshot_date as string) || ':' || opportunity_id as pipeline_daily_id,
         snapshot_date,
         opportunity_id,
         owner_rep_id,
@@ -166,8 +171,8 @@ final as (
             else 'low'
         end as probability_band,
         expected_close_date,
-        datediff('day', expected_close_date, snapshot_date) as days_past_promised_date,
-        coalesce(datediff('day', expected_close_date, snapshot_date) > {{ var('slip_tolerance_days') }}, false)
+        {{ days_between('expected_close_date', 'snapshot_date') }} as days_past_promised_date,
+        coalesce({{ days_between('expected_close_date', 'snapshot_date') }} > {{ var('slip_tolerance_days') }}, false)
             as is_slipped,
         next_step
     from measured

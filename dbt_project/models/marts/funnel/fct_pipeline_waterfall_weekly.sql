@@ -37,11 +37,11 @@ weeks as (
         least(cast(week_series.week_start + interval 6 day as date), warehouse_as_of.as_of_date)
             as end_snapshot_date
     from warehouse_as_of
-    cross join generate_series(
-        date_trunc('week', (select min(snapshot_date) from pipeline_daily) + interval 7 day),
-        date_trunc('week', warehouse_as_of.as_of_date),
-        interval 7 day
-    ) as week_series (week_start)
+    cross join lateral {{ series_rows(
+        "date_trunc('week', (select min(snapshot_date) from pipeline_daily) + interval 7 day)",
+        "date_trunc('week', warehouse_as_of.as_of_date)",
+        'interval 7 day'
+    ) }} as week_series (week_start)
 
 ),
 
@@ -75,7 +75,7 @@ first_seen_in_week as (
     select
         opportunity_id,
         cast(date_trunc('week', snapshot_date) as date) as week_start_date,
-        arg_min(amount, snapshot_date) as first_amount
+        min_by(amount, snapshot_date) as first_amount
     from pipeline_daily
     group by all
 
@@ -110,13 +110,25 @@ advanced_in_week as (
 
 facts as (
 
-    select * from at_start
-    union all by name
-    select * from at_end
-    union all by name
-    select * from closed_in_week
-    union all by name
-    select * from advanced_in_week
+    select
+        opportunity_id, week_start_date, start_amount, start_expected_close_date,
+        null as end_amount, null as won_amount, null as lost_amount, null as is_advanced
+    from at_start
+    union all
+    select
+        opportunity_id, week_start_date, null as start_amount, null as start_expected_close_date,
+        end_amount, null as won_amount, null as lost_amount, null as is_advanced
+    from at_end
+    union all
+    select
+        opportunity_id, week_start_date, null as start_amount, null as start_expected_close_date,
+        null as end_amount, won_amount, lost_amount, null as is_advanced
+    from closed_in_week
+    union all
+    select
+        opportunity_id, week_start_date, null as start_amount, null as start_expected_close_date,
+        null as end_amount, null as won_amount, null as lost_amount, is_advanced
+    from advanced_in_week
 
 ),
 
@@ -196,23 +208,37 @@ by_level as (
 
     select
         levels.level,
-        levels.unit_id,
-        levels.unit_name,
-        levels.region,
-        levels.team_id,
-        with_units.*
+        case levels.level
+            when 'company' then 'company'
+            when 'region' then with_units.region
+            when 'team' then with_units.team_id
+            when 'rep' then with_units.owner_rep_id
+        end as unit_id,
+        case levels.level
+            when 'company' then '全公司'
+            when 'region' then with_units.region
+            when 'team' then with_units.team_name
+            when 'rep' then with_units.rep_name
+        end as unit_name,
+        case when levels.level in ('region', 'team', 'rep') then with_units.region end as region,
+        case when levels.level in ('team', 'rep') then with_units.team_id end as team_id,
+        with_units.week_start_date,
+        with_units.is_open_at_start,
+        with_units.is_open_at_end,
+        with_units.is_won,
+        with_units.is_lost,
+        with_units.is_created,
+        with_units.is_advanced,
+        with_units.is_slipped,
+        with_units.start_amount,
+        with_units.end_amount,
+        with_units.won_amount,
+        with_units.lost_amount,
+        with_units.created_amount,
+        with_units.amount_after,
+        with_units.amount_change
     from with_units
-    cross join lateral (
-        select unnest([
-            {'level': 'company', 'unit_id': 'company', 'unit_name': '全公司', 'region': null, 'team_id': null},
-            {'level': 'region', 'unit_id': with_units.region, 'unit_name': with_units.region,
-             'region': with_units.region, 'team_id': null},
-            {'level': 'team', 'unit_id': with_units.team_id, 'unit_name': with_units.team_name,
-             'region': with_units.region, 'team_id': with_units.team_id},
-            {'level': 'rep', 'unit_id': with_units.owner_rep_id, 'unit_name': with_units.rep_name,
-             'region': with_units.region, 'team_id': with_units.team_id}
-        ], recursive := true)
-    ) as levels
+    cross join (values ('company'), ('region'), ('team'), ('rep')) as levels (level)
 
 ),
 
@@ -248,7 +274,7 @@ aggregated as (
 final as (
 
     select
-        aggregated.level || ':' || aggregated.unit_id || ':' || strftime(aggregated.week_start_date, '%Y-%m-%d')
+        aggregated.level || ':' || aggregated.unit_id || ':' || cast(aggregated.week_start_date as string)
             as waterfall_id,
         aggregated.week_start_date,
         weeks.end_snapshot_date as week_end_snapshot_date,

@@ -72,7 +72,7 @@ cohorts as (
 final as (
 
     select
-        period_grain || ':' || strftime(period_start_date, '%Y-%m-%d') || ':' || stage_key as conversion_id,
+        period_grain || ':' || cast(period_start_date as string) || ':' || stage_key as conversion_id,
         period_grain,
         period_start_date,
         {{ funnel_period_end('period_grain', 'period_start_date') }} as period_end_date,

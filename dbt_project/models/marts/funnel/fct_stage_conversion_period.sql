@@ -81,7 +81,7 @@ combined as (
 final as (
 
     select
-        combined.period_grain || ':' || strftime(combined.period_start_date, '%Y-%m-%d') || ':'
+        combined.period_grain || ':' || cast(combined.period_start_date as string) || ':'
         || combined.stage_key as conversion_id,
         combined.period_grain,
         combined.period_start_date,

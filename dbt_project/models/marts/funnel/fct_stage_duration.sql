@@ -42,7 +42,7 @@ completed as (
 final as (
 
     select
-        completed.period_grain || ':' || strftime(completed.period_start_date, '%Y-%m-%d') || ':'
+        completed.period_grain || ':' || cast(completed.period_start_date as string) || ':'
         || completed.stage_key as duration_id,
         completed.period_grain,
         completed.period_start_date,

@@ -29,19 +29,26 @@ by_dimension as (
         closed.is_won,
         closed.amount,
         dimensions.dimension,
-        dimensions.dimension_value,
-        dimensions.dimension_label
+        case dimensions.dimension
+            when 'company' then 'company'
+            when 'region' then closed.region
+            when 'team' then closed.team_id
+            when 'rep' then closed.owner_rep_id
+            when 'channel' then closed.channel
+            when 'industry' then closed.industry
+        end as dimension_value,
+        case dimensions.dimension
+            when 'company' then '全公司'
+            when 'region' then closed.region
+            when 'team' then closed.team_name
+            when 'rep' then closed.rep_name
+            when 'channel' then closed.channel
+            when 'industry' then closed.industry
+        end as dimension_label
     from closed
-    cross join lateral (
-        select unnest([
-            {'dimension': 'company', 'dimension_value': 'company', 'dimension_label': '全公司'},
-            {'dimension': 'region', 'dimension_value': closed.region, 'dimension_label': closed.region},
-            {'dimension': 'team', 'dimension_value': closed.team_id, 'dimension_label': closed.team_name},
-            {'dimension': 'rep', 'dimension_value': closed.owner_rep_id, 'dimension_label': closed.rep_name},
-            {'dimension': 'channel', 'dimension_value': closed.channel, 'dimension_label': closed.channel},
-            {'dimension': 'industry', 'dimension_value': closed.industry, 'dimension_label': closed.industry}
-        ], recursive := true)
-    ) as dimensions
+    cross join (
+        values ('company'), ('region'), ('team'), ('rep'), ('channel'), ('industry')
+    ) as dimensions (dimension)
 
 ),
 
@@ -66,7 +73,7 @@ aggregated as (
 final as (
 
     select
-        period_grain || ':' || strftime(period_start_date, '%Y-%m-%d') || ':' || dimension || ':'
+        period_grain || ':' || cast(period_start_date as string) || ':' || dimension || ':'
         || dimension_value as win_rate_id,
         period_grain,
         period_start_date,

@@ -20,7 +20,7 @@ first_promises as (
 
     select
         opportunity_id,
-        arg_min(expected_close_date, known_from_date) as first_promised_date,
+        min_by(expected_close_date, known_from_date) as first_promised_date,
         count(distinct expected_close_date) - 1 as promise_change_count
     from versions
     where expected_close_date is not null
@@ -44,11 +44,11 @@ final as (
         units.expected_close_date as promised_date,
         first_promises.first_promised_date,
         cast(coalesce(first_promises.promise_change_count, 0) as integer) as promise_change_count,
-        datediff('day', units.expected_close_date, won_opportunities.closed_date) as days_late,
-        datediff('day', first_promises.first_promised_date, won_opportunities.closed_date)
+        {{ days_between('units.expected_close_date', 'won_opportunities.closed_date') }} as days_late,
+        {{ days_between('first_promises.first_promised_date', 'won_opportunities.closed_date') }}
             as days_late_vs_first_promise,
         coalesce(
-            datediff('day', units.expected_close_date, won_opportunities.closed_date)
+            {{ days_between('units.expected_close_date', 'won_opportunities.closed_date') }}
             > {{ var('slip_tolerance_days') }},
             false
         ) as is_closed_late
