@@ -58,16 +58,17 @@ order_units as (
 
 periods as (
 
+    {%- set grain_steps = {'week': 'interval 7 day', 'month': 'interval 1 month', 'quarter': 'interval 3 month'} %}
     {% for grain in ['week', 'month', 'quarter'] %}
     select
         '{{ grain }}' as period_grain,
         cast(period_series.period_start as date) as period_start_date,
-        cast(period_series.period_start + interval 1 {{ grain }} - interval 1 day as date) as period_end_date
-    from generate_series(
-        (select cast(date_trunc('{{ grain }}', min(order_date)) as timestamp) from orders),
-        (select cast(date_trunc('{{ grain }}', as_of_date) as timestamp) from warehouse_as_of),
-        interval 1 {{ grain }}
-    ) as period_series (period_start)
+        cast(period_series.period_start + {{ grain_steps[grain] }} - interval 1 day as date) as period_end_date
+    from {{ unnest_date_series(
+        "(select cast(date_trunc('" ~ grain ~ "', min(order_date)) as timestamp) from orders)",
+        "(select cast(date_trunc('" ~ grain ~ "', as_of_date) as timestamp) from warehouse_as_of)",
+        grain_steps[grain]
+    ) }} as period_series (period_start)
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -155,7 +156,7 @@ final as (
 
     select
         unit_periods.period_grain || ':' || unit_periods.level || ':' || unit_periods.unit_id || ':'
-        || strftime(unit_periods.period_start_date, '%Y-%m-%d') as customer_sales_id,
+        || cast(unit_periods.period_start_date as string) as customer_sales_id,
         unit_periods.period_grain,
         unit_periods.period_start_date,
         unit_periods.period_end_date,

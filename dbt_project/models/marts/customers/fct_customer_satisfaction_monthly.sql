@@ -54,11 +54,11 @@ feedback_units as (
 months as (
 
     select cast(month_series.month_start as date) as month_start_date
-    from generate_series(
-        (select cast(min(month_start_date) as timestamp) from scored),
-        (select cast(date_trunc('month', as_of_date) as timestamp) from warehouse_as_of),
-        interval 1 month
-    ) as month_series (month_start)
+    from {{ unnest_date_series(
+        '(select cast(min(month_start_date) as timestamp) from scored)',
+        "(select cast(date_trunc('month', as_of_date) as timestamp) from warehouse_as_of)",
+        'interval 1 month'
+    ) }} as month_series (month_start)
 
 ),
 
@@ -101,7 +101,7 @@ aggregated as (
 final as (
 
     select
-        level || ':' || unit_id || ':' || category || ':' || strftime(month_start_date, '%Y-%m')
+        level || ':' || unit_id || ':' || category || ':' || left(cast(month_start_date as string), 7)
             as satisfaction_id,
         month_start_date,
         level,

@@ -38,16 +38,17 @@ customer_units as (
 
 periods as (
 
+    {%- set grain_steps = {'week': 'interval 7 day', 'month': 'interval 1 month'} %}
     {% for grain in ['week', 'month'] %}
     select
         '{{ grain }}' as period_grain,
         cast(period_series.period_start as date) as period_start_date,
-        cast(period_series.period_start + interval 1 {{ grain }} - interval 1 day as date) as period_end_date
-    from generate_series(
-        (select cast(date_trunc('{{ grain }}', min(created_at)) as timestamp) from customers),
-        (select cast(date_trunc('{{ grain }}', as_of_date) as timestamp) from warehouse_as_of),
-        interval 1 {{ grain }}
-    ) as period_series (period_start)
+        cast(period_series.period_start + {{ grain_steps[grain] }} - interval 1 day as date) as period_end_date
+    from {{ unnest_date_series(
+        "(select cast(date_trunc('" ~ grain ~ "', min(created_at)) as timestamp) from customers)",
+        "(select cast(date_trunc('" ~ grain ~ "', as_of_date) as timestamp) from warehouse_as_of)",
+        grain_steps[grain]
+    ) }} as period_series (period_start)
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -98,7 +99,7 @@ final as (
 
     select
         period_grain || ':' || level || ':' || unit_id || ':' || channel || ':' || potential_band || ':'
-        || strftime(period_start_date, '%Y-%m-%d') as new_customers_id,
+        || cast(period_start_date as string) as new_customers_id,
         period_grain,
         period_start_date,
         period_end_date,

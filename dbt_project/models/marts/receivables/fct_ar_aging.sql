@@ -150,7 +150,8 @@ final as (
         coalesce(bucket_totals.invoice_count, 0) as invoice_count,
         cast(units.total_open_balance as decimal(18, 2)) as total_open_balance,
         units.total_invoice_count,
-        coalesce(bucket_totals.open_balance, 0) / nullif(units.total_open_balance, 0) as share_of_open_balance,
+        cast(coalesce(bucket_totals.open_balance, 0) as double) / nullif(units.total_open_balance, 0)
+            as share_of_open_balance,
         cast(units.total_unapplied_cash as decimal(18, 2)) as total_unapplied_cash,
         cast(units.total_open_balance - units.total_unapplied_cash as decimal(18, 2)) as total_net_open_balance
     from units

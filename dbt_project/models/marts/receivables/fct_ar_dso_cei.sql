@@ -41,11 +41,16 @@ bounds as (
 months as (
 
     select
-        cast(unnest(generate_series(
-            date_trunc('month', first_date), date_trunc('month', as_of_date), interval 1 month
-        )) as date) as month_start_date,
+        cast(month_start as date) as month_start_date,
         as_of_date
-    from bounds
+    from (
+        select
+            {{ unnest_date_series(
+                "date_trunc('month', first_date)", "date_trunc('month', as_of_date)", 'interval 1 month'
+            ) }} as month_start,
+            as_of_date
+        from bounds
+    ) as month_series
 
 ),
 
@@ -55,7 +60,7 @@ periods as (
         'month' as period_type,
         month_start_date as period_start_date,
         last_day(month_start_date) as period_end_date,
-        strftime(month_start_date, '%Y-%m') as period_label,
+        left(cast(month_start_date as string), 7) as period_label,
         as_of_date
     from months
     union all
@@ -78,7 +83,7 @@ periods_closed as (
         period_label,
         least(period_end_date, as_of_date) as closing_date,
         cast(period_start_date - interval 1 day as date) as opening_date,
-        datediff('day', period_start_date, least(period_end_date, as_of_date)) + 1 as days_in_period,
+        {{ days_between('period_start_date', 'least(period_end_date, as_of_date)') }} + 1 as days_in_period,
         period_end_date <= as_of_date as is_complete_period
     from periods
 
@@ -252,11 +257,12 @@ ratios as (
     select
         measures.*,
         -- on the net AR (open invoices, credit notes negative, less unapplied cash), consistently
-        round(closing_net_ar / nullif(trailing_credit_sales, 0) * {{ trailing_days }}, 1) as dso_days,
-        round((opening_net_ar + closing_net_ar) / 2 / nullif(credit_sales, 0) * days_in_period, 1)
+        round(cast(closing_net_ar as double) / nullif(trailing_credit_sales, 0) * {{ trailing_days }}, 1)
+            as dso_days,
+        round(cast(opening_net_ar + closing_net_ar as double) / 2 / nullif(credit_sales, 0) * days_in_period, 1)
             as turnover_days,
         round(
-            (opening_net_ar + credit_sales - closing_net_ar)
+            cast(opening_net_ar + credit_sales - closing_net_ar as double)
             / nullif(opening_net_ar + credit_sales - (closing_current_ar - closing_unapplied_cash), 0) * 100,
             1
         ) as cei_pct

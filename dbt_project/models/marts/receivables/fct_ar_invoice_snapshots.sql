@@ -62,8 +62,8 @@ balances as (
         -- a credit note (negative amount) is never overdue: it ages as current
         case
             when invoice_dates.invoice_amount < 0
-                then least(datediff('day', invoice_dates.due_date, invoice_dates.snapshot_date), 0)
-            else datediff('day', invoice_dates.due_date, invoice_dates.snapshot_date)
+                then least({{ days_between('invoice_dates.due_date', 'invoice_dates.snapshot_date') }}, 0)
+            else {{ days_between('invoice_dates.due_date', 'invoice_dates.snapshot_date') }}
         end as days_overdue
     from invoice_dates
     inner join paid_by_snapshot

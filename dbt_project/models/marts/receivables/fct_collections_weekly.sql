@@ -88,22 +88,27 @@ facts as (
 
 weeks as (
 
-    select
-        cast(unnest(generate_series(
-            min(facts.week_start_date),
-            cast(date_trunc('week', max(warehouse_as_of.as_of_date)) as date),
-            interval 7 day
-        )) as date) as week_start_date
-    from facts
-    cross join warehouse_as_of
-    having count(*) > 0
+    select cast(week_start as date) as week_start_date
+    from (
+        select
+            {{ unnest_date_series('first_week_start_date', 'as_of_week_start_date', 'interval 7 day') }}
+                as week_start
+        from (
+            select
+                min(facts.week_start_date) as first_week_start_date,
+                cast(date_trunc('week', max(warehouse_as_of.as_of_date)) as date) as as_of_week_start_date
+            from facts
+            cross join warehouse_as_of
+            having count(*) > 0
+        ) as week_bounds
+    ) as week_series
 
 ),
 
 unit_facts as (
 
     select
-        'company' as level, 'company' as unit_id, '全公司' as unit_name, cast(null as string) as region,
+        'company' as level, 'company' as unit_id, '全公司' as unit_name, cast(null as string) as unit_region,
         facts.*
     from facts
     union all
@@ -122,7 +127,7 @@ rolled_up as (
         unit_id,
         week_start_date,
         max(unit_name) as unit_name,
-        max(region) as region,
+        max(unit_region) as region,
         sum(planned_amount) as planned_amount,
         sum(planned_carried_over_amount) as planned_carried_over_amount,
         sum(planned_invoice_count) as planned_invoice_count,
@@ -158,7 +163,7 @@ final as (
         || cast(units_by_week.week_start_date as string) as collection_week_id,
         units_by_week.week_start_date,
         cast(units_by_week.week_start_date + interval 6 day as date) as week_end_date,
-        strftime(units_by_week.week_start_date, '%G-W%V') as week_label,
+        {{ iso_year_week_label('units_by_week.week_start_date') }} as week_label,
         units_by_week.week_start_date + interval 6 day <= warehouse_as_of.as_of_date as is_complete_week,
         units_by_week.level,
         units_by_week.unit_id,
@@ -174,13 +179,13 @@ final as (
         cast(coalesce(rolled_up.collected_invoice_count, 0) as integer) as collected_invoice_count,
         cast(coalesce(rolled_up.planned_amount, 0) - coalesce(rolled_up.collected_on_plan_amount, 0)
             as decimal(18, 2)) as shortfall_amount,
-        coalesce(rolled_up.collected_on_plan_amount, 0) / nullif(rolled_up.planned_amount, 0)
+        cast(coalesce(rolled_up.collected_on_plan_amount, 0) as double) / nullif(rolled_up.planned_amount, 0)
             as collection_rate,
         case
             when coalesce(rolled_up.planned_amount, 0) = 0 then 'none'
-            when rolled_up.collected_on_plan_amount / rolled_up.planned_amount
+            when cast(rolled_up.collected_on_plan_amount as double) / rolled_up.planned_amount
                 >= {{ var('collection_rate_green_min') }} then 'green'
-            when rolled_up.collected_on_plan_amount / rolled_up.planned_amount
+            when cast(rolled_up.collected_on_plan_amount as double) / rolled_up.planned_amount
                 >= {{ var('collection_rate_yellow_min') }} then 'yellow'
             else 'red'
         end as status_light,

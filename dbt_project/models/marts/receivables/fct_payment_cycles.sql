@@ -26,8 +26,8 @@ final as (
         invoice_amount,
         payment_count,
         is_prepaid,
-        datediff('day', invoice_date, settled_date) as days_to_settle,
-        datediff('day', due_date, settled_date) as days_late
+        {{ days_between('invoice_date', 'settled_date') }} as days_to_settle,
+        {{ days_between('due_date', 'settled_date') }} as days_late
     from invoices
     where settled_date is not null and invoice_amount > 0
 
