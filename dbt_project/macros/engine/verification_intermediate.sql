@@ -5,7 +5,8 @@
 -#}
 
 {% macro minute_boundaries_between(start_timestamp, end_timestamp) -%}
-    {#- DuckDB date_diff('minute', a, b): minute boundaries crossed; Spark's timestampdiff counts whole minutes elapsed -#}
+    {#- minute boundaries crossed, as DuckDB's date_diff('minute', a, b); Spark's timestampdiff counts
+        whole minutes elapsed, so it gets minute-truncated timestamps -#}
     {{ return(adapter.dispatch('minute_boundaries_between')(start_timestamp, end_timestamp)) }}
 {%- endmacro %}
 {% macro default__minute_boundaries_between(start_timestamp, end_timestamp) -%}
@@ -59,7 +60,8 @@
 
 
 {% macro iso_day_of_week(date) -%}
-    {#- ISO day of the week, Monday 1 to Sunday 7: DuckDB isodow(); Spark has no isodow and its dayofweek starts on Sunday -#}
+    {#- ISO day of the week, Monday 1 to Sunday 7: DuckDB isodow(); Spark has no isodow, and its dayofweek
+        counts from Sunday -#}
     {{ return(adapter.dispatch('iso_day_of_week')(date)) }}
 {%- endmacro %}
 {% macro default__iso_day_of_week(date) -%}

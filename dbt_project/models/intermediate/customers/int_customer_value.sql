@@ -113,12 +113,15 @@ rfm_scored as (
     -- score = floor(buckets x (rank - 1) / buyers) + 1: quintiles with ties in the lower bucket
     select
         customer_id,
-        cast({{ integer_division(var('rfm_score_buckets') ~ ' * (recency_rank - 1)', 'buyer_count') }} + 1 as integer)
-            as recency_score,
-        cast({{ integer_division(var('rfm_score_buckets') ~ ' * (frequency_rank - 1)', 'buyer_count') }} + 1 as integer)
-            as frequency_score,
-        cast({{ integer_division(var('rfm_score_buckets') ~ ' * (monetary_rank - 1)', 'buyer_count') }} + 1 as integer)
-            as monetary_score
+        cast(
+            {{ integer_division(var('rfm_score_buckets') ~ ' * (recency_rank - 1)', 'buyer_count') }} + 1 as integer
+        ) as recency_score,
+        cast(
+            {{ integer_division(var('rfm_score_buckets') ~ ' * (frequency_rank - 1)', 'buyer_count') }} + 1 as integer
+        ) as frequency_score,
+        cast(
+            {{ integer_division(var('rfm_score_buckets') ~ ' * (monetary_rank - 1)', 'buyer_count') }} + 1 as integer
+        ) as monetary_score
     from rfm_ranked
 
 ),
