@@ -75,14 +75,18 @@ rep_spans as (
 rep_weeks as (
 
     select
-        rep_spans.rep_id,
-        cast(week_series.week_start as date) as week_start_date
-    from rep_spans
-    cross join lateral generate_series(
-        cast(rep_spans.span_start as timestamp),
-        cast(rep_spans.span_end as timestamp),
-        interval 7 day
-    ) as week_series (week_start)
+        rep_id,
+        cast(week_start as date) as week_start_date
+    from (
+        select
+            rep_id,
+            {{ unnest_series(
+                'cast(rep_spans.span_start as timestamp)',
+                'cast(rep_spans.span_end as timestamp)',
+                'interval 7 day'
+            ) }} as week_start
+        from rep_spans
+    ) as week_series
 
 ),
 

@@ -119,8 +119,11 @@ rated as (
 
     select
         *,
-        case when target_amount > 0 then won_amount / target_amount end as attainment_rate,
-        case when team_target_amount > 0 then team_won_amount / team_target_amount end as team_attainment_rate,
+        case when target_amount > 0 then cast(won_amount as double) / cast(target_amount as double) end
+            as attainment_rate,
+        case
+            when team_target_amount > 0 then cast(team_won_amount as double) / cast(team_target_amount as double)
+        end as team_attainment_rate,
         case
             when team_activity_count = 0 then null
             when team_median_activity_count = 0 then 1.0
@@ -164,7 +167,7 @@ scored as (
 final as (
 
     select
-        period_grain || ':' || rep_id || ':' || strftime(period_start_date, '%Y-%m-%d') as rep_period_id,
+        period_grain || ':' || rep_id || ':' || cast(period_start_date as string) as rep_period_id,
         period_grain,
         period_start_date,
         cast(

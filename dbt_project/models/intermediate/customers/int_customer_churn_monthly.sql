@@ -56,15 +56,19 @@ customer_spans as (
 customer_months as (
 
     select
-        customer_spans.customer_id,
-        cast(month_series.month_start as date) as month_start_date
-    from customer_spans
-    cross join last_complete_month
-    cross join lateral generate_series(
-        cast(customer_spans.first_month_start_date as timestamp),
-        cast(last_complete_month.month_start_date as timestamp),
-        interval 1 month
-    ) as month_series (month_start)
+        customer_id,
+        cast(month_start as date) as month_start_date
+    from (
+        select
+            customer_spans.customer_id,
+            {{ unnest_series(
+                'cast(customer_spans.first_month_start_date as timestamp)',
+                'cast(last_complete_month.month_start_date as timestamp)',
+                'interval 1 month'
+            ) }} as month_start
+        from customer_spans
+        cross join last_complete_month
+    ) as month_series
 
 ),
 
@@ -141,7 +145,7 @@ streaks as (
         cast(
             case
                 when is_decline_month
-                    then count(*) filter (where is_decline_month) over (
+                    then count_if(is_decline_month) over (
                         partition by customer_id, streak_group
                         order by month_start_date
                         rows between unbounded preceding and current row
@@ -149,7 +153,7 @@ streaks as (
                 else 0
             end as integer
         ) as decline_streak_months,
-        cast(date_diff('day', last_order_date, month_end_date) as integer) as days_since_last_order,
+        cast({{ days_between('last_order_date', 'month_end_date') }} as integer) as days_since_last_order,
         recent_purchase_amount = 0 as is_churned
     from streak_groups
 
@@ -178,7 +182,7 @@ scored as (
 final as (
 
     select
-        customer_id || ':' || strftime(month_start_date, '%Y-%m') as customer_month_id,
+        customer_id || ':' || left(cast(month_start_date as string), 7) as customer_month_id,
         customer_id,
         month_start_date,
         month_end_date,

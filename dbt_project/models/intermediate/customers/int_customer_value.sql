@@ -46,7 +46,7 @@ customer_window as (
         customers.last_order_date,
         customers.potential_band,
         value_window.as_of_date,
-        cast(date_diff('day', customers.last_order_date, value_window.as_of_date) as integer) as recency_days,
+        cast({{ days_between('customers.last_order_date', 'value_window.as_of_date') }} as integer) as recency_days,
         cast(coalesce(window_sales.window_order_count, 0) as integer) as window_order_count,
         coalesce(window_sales.window_sales_amount, 0) as window_sales_amount
     from customers
@@ -63,12 +63,14 @@ abc_ranked as (
         customer_id,
         window_sales_amount,
         cast(window_sales_amount as double) / sum(window_sales_amount) over () as sales_share,
-        coalesce(
-            sum(window_sales_amount) over (
-                order by window_sales_amount desc, customer_id
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
+        cast(
+            coalesce(
+                sum(window_sales_amount) over (
+                    order by window_sales_amount desc, customer_id
+                    rows between unbounded preceding and 1 preceding
+                ),
+                0
+            ) as double
         ) / sum(window_sales_amount) over () as cumulative_share_before
     from customer_window
     where window_sales_amount > 0
@@ -111,10 +113,15 @@ rfm_scored as (
     -- score = floor(buckets x (rank - 1) / buyers) + 1: quintiles with ties in the lower bucket
     select
         customer_id,
-        cast({{ var('rfm_score_buckets') }} * (recency_rank - 1) // buyer_count + 1 as integer) as recency_score,
-        cast({{ var('rfm_score_buckets') }} * (frequency_rank - 1) // buyer_count + 1 as integer)
-            as frequency_score,
-        cast({{ var('rfm_score_buckets') }} * (monetary_rank - 1) // buyer_count + 1 as integer) as monetary_score
+        cast(
+            {{ integer_division(var('rfm_score_buckets') ~ ' * (recency_rank - 1)', 'buyer_count') }} + 1 as integer
+        ) as recency_score,
+        cast(
+            {{ integer_division(var('rfm_score_buckets') ~ ' * (frequency_rank - 1)', 'buyer_count') }} + 1 as integer
+        ) as frequency_score,
+        cast(
+            {{ integer_division(var('rfm_score_buckets') ~ ' * (monetary_rank - 1)', 'buyer_count') }} + 1 as integer
+        ) as monetary_score
     from rfm_ranked
 
 ),

@@ -58,7 +58,7 @@ final as (
         customer_orders.first_order_date,
         customer_orders.first_order_amount,
         cast(
-            date_diff('day', cast(customers.created_at as date), customer_orders.first_order_date) as integer
+            {{ days_between('cast(customers.created_at as date)', 'customer_orders.first_order_date') }} as integer
         ) as first_order_cycle_days,
         customer_orders.last_order_date,
         cast(coalesce(customer_orders.order_count, 0) as integer) as order_count,

@@ -48,9 +48,9 @@ final as (
             else 'low'
         end as probability_band,
         open_opportunities.expected_close_date,
-        datediff('day', open_opportunities.expected_close_date, warehouse_as_of.as_of_date)
+        {{ days_between('open_opportunities.expected_close_date', 'warehouse_as_of.as_of_date') }}
             as days_past_promised_date,
-        datediff('day', open_opportunities.expected_close_date, warehouse_as_of.as_of_date)
+        {{ days_between('open_opportunities.expected_close_date', 'warehouse_as_of.as_of_date') }}
             > {{ var('slip_tolerance_days') }} as is_slipped,
         open_opportunities.next_step,
         open_opportunities.created_at

@@ -57,7 +57,7 @@ one_per_day as (
 final as (
 
     select
-        one_per_day.opportunity_id || ':' || strftime(one_per_day._extract_date, '%Y-%m-%d') as version_id,
+        one_per_day.opportunity_id || ':' || cast(one_per_day._extract_date as string) as version_id,
         one_per_day.opportunity_id,
         one_per_day._extract_date as known_from_date,
         cast(

@@ -36,9 +36,14 @@ invoice_weeks as (
         sum(planned_amount) as planned_amount,
         count(*) as plan_line_count,
         -- the latest line; plan_id breaks ties on updated_at, else the line picked may change between builds
-        arg_max(rep_id, (updated_at, plan_id)) filter (where updated_at is not null) as rep_id,
-        arg_max(customer_id, (updated_at, plan_id)) filter (where updated_at is not null) as customer_id,
-        arg_max(risk_reason, (updated_at, plan_id)) filter (where updated_at is not null) as risk_reason
+        -- (max_by skips a null value as DuckDB's arg_max does, but Spark's does not: hence "is not null")
+        max_by(rep_id, (updated_at, plan_id)) filter (where updated_at is not null and rep_id is not null) as rep_id,
+        max_by(customer_id, (updated_at, plan_id)) filter (
+            where updated_at is not null and customer_id is not null
+        ) as customer_id,
+        max_by(risk_reason, (updated_at, plan_id)) filter (
+            where updated_at is not null and risk_reason is not null
+        ) as risk_reason
     from plan_lines
     group by week_start_date, invoice_id
 

@@ -21,14 +21,22 @@ bounds as (
 
 ),
 
+day_series as (
+
+    select
+        {{ unnest_series('cast(first_date as timestamp)', 'cast(as_of_date as timestamp)', 'interval 1 day') }}
+            as snapshot_at,
+        as_of_date
+    from bounds
+
+),
+
 days as (
 
     select
-        cast(unnest(generate_series(
-            cast(first_date as timestamp), cast(as_of_date as timestamp), interval 1 day
-        )) as date) as snapshot_date,
+        cast(snapshot_at as date) as snapshot_date,
         as_of_date
-    from bounds
+    from day_series
 
 ),
 
@@ -37,7 +45,7 @@ flagged as (
     select
         snapshot_date,
         cast(date_trunc('week', snapshot_date) as date) as snapshot_week_start_date,
-        isodow(snapshot_date) = 7 as is_week_end,
+        {{ iso_day_of_week('snapshot_date') }} = 7 as is_week_end,
         snapshot_date = last_day(snapshot_date) as is_month_end,
         snapshot_date = last_day(snapshot_date) and month(snapshot_date) in (3, 6, 9, 12) as is_quarter_end,
         snapshot_date = as_of_date as is_as_of_date

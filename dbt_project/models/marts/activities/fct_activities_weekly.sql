@@ -33,7 +33,7 @@ with_previous as (
 final as (
 
     select
-        with_previous.rep_id || ':' || strftime(with_previous.week_start_date, '%Y-%m-%d') as rep_week_id,
+        with_previous.rep_id || ':' || cast(with_previous.week_start_date as string) as rep_week_id,
         with_previous.rep_id,
         coalesce(reps.rep_name, with_previous.rep_id) as rep_name,
         coalesce(reps.team_id, {{ unknown_label('team_id') }}) as team_id,
@@ -41,8 +41,7 @@ final as (
         coalesce(reps.region, {{ unknown_label('region') }}) as region,
         with_previous.week_start_date,
         cast(with_previous.week_start_date + 6 as date) as week_end_date,
-        isoyear(with_previous.week_start_date) || '-W'
-        || lpad(cast(week(with_previous.week_start_date) as string), 2, '0') as week_label,
+        {{ iso_week_label('with_previous.week_start_date') }} as week_label,
         with_previous.week_start_date + 6 <= warehouse_as_of.as_of_date as is_complete_week,
         with_previous.visit_count,
         with_previous.call_count,

@@ -28,7 +28,7 @@ periods as (
         'month' as period_type,
         month_start_date as period_start_date,
         cast(last_day(month_start_date) as date) as period_end_date,
-        strftime(month_start_date, '%Y-%m') as period_label,
+        left(cast(month_start_date as string), 7) as period_label,
         *
     from verdicts
 
@@ -36,14 +36,19 @@ periods as (
 
 units as (
 
+    {#- the columns of periods that counted uses, next to the unit's (Spark has no select * exclude) -#}
+    {%- set period_columns = [
+        'period_type', 'period_start_date', 'period_end_date', 'period_label', 'week_start_date',
+        'verdict', 'is_verified', 'is_fake', 'inclusion_probability'
+    ] %}
+
     select
         'rep' as level,
         rep_id as unit_id,
         rep_name as unit_name,
         manager_id,
         manager_name,
-        *
-    exclude (manager_id, manager_name)
+        {{ period_columns | join(', ') }}
     from periods
 
     union all
@@ -54,8 +59,7 @@ units as (
         manager_name as unit_name,
         manager_id,
         manager_name,
-        *
-    exclude (manager_id, manager_name)
+        {{ period_columns | join(', ') }}
     from periods
 
     union all
@@ -66,8 +70,7 @@ units as (
         '全公司' as unit_name,
         null as manager_id,
         null as manager_name,
-        *
-    exclude (manager_id, manager_name)
+        {{ period_columns | join(', ') }}
     from periods
 
 ),
@@ -81,10 +84,11 @@ counted as (
         unit_id,
         any_value(period_end_date) as period_end_date,
         any_value(period_label) as period_label,
-        -- names as issued with the latest sample
-        arg_max(unit_name, week_start_date) as unit_name,
-        arg_max(manager_id, week_start_date) as manager_id,
-        arg_max(manager_name, week_start_date) as manager_name,
+        -- names as issued with the latest sample (the latest one given: DuckDB's arg_max skips nulls, Spark's
+        -- max_by does not, hence the filters)
+        max_by(unit_name, week_start_date) filter (where unit_name is not null) as unit_name,
+        max_by(manager_id, week_start_date) filter (where manager_id is not null) as manager_id,
+        max_by(manager_name, week_start_date) filter (where manager_name is not null) as manager_name,
         count(*) as verdict_count,
         count(*) filter (where is_verified) as verified_count,
         count(*) filter (where verdict = 'confirmed') as confirmed_count,
@@ -101,7 +105,7 @@ counted as (
 final as (
 
     select
-        period_type || ':' || level || ':' || unit_id || ':' || strftime(period_start_date, '%Y-%m-%d')
+        period_type || ':' || level || ':' || unit_id || ':' || cast(period_start_date as string)
         as data_accuracy_id,
         period_type,
         period_start_date,
@@ -119,7 +123,8 @@ final as (
         cast(unverifiable_count as integer) as unverifiable_count,
         case when verified_count > 0 then 1 - fake_count / verified_count end as accuracy_rate,
         case
-            when weighted_verified > 0 then coalesce(weighted_fake, 0) / weighted_verified
+            when weighted_verified > 0
+                then cast(coalesce(weighted_fake, 0) as double) / cast(weighted_verified as double)
         end as fake_rate_ht,
         fake_count > 0 as has_veto,
         {{ accuracy_light('case when verified_count > 0 then 1 - fake_count / verified_count end') }}

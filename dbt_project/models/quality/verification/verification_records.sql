@@ -109,9 +109,10 @@ signals as (
 
     select
         population.*,
-        date_diff('minute', population.activity_at, population.logged_at) / 60.0 as hours_to_log,
+        cast({{ minute_boundaries_between('population.activity_at', 'population.logged_at') }} as double) / 60
+            as hours_to_log,
         coalesce(
-            date_diff('minute', population.activity_at, population.logged_at)
+            {{ minute_boundaries_between('population.activity_at', 'population.logged_at') }}
             > {{ var('verification_late_log_hours') }} * 60,
             false
         ) as is_logged_late,
@@ -138,7 +139,7 @@ final as (
     select
         signals.activity_id,
         signals.week_start_date,
-        strftime(signals.week_start_date, '%G-W%V') as week_label,
+        {{ iso_week_label('signals.week_start_date') }} as week_label,
         signals.manager_id,
         signals.manager_name,
         signals.rep_id,
