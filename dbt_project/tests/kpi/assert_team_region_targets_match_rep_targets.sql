@@ -35,10 +35,12 @@ quarterly_targets as (
     -- first Monday on or after the quarter's first day: add (8 - isodow) % 7 days
     select
         higher_level_targets.*,
-        cast(quarter_start_date + cast((8 - isodow(quarter_start_date)) % 7 as integer) as date) as first_monday,
+        cast(
+            quarter_start_date + cast((8 - {{ iso_day_of_week('quarter_start_date') }}) % 7 as integer) as date
+        ) as first_monday,
         cast(
             cast(quarter_start_date + interval 3 month as date)
-            + cast((8 - isodow(cast(quarter_start_date + interval 3 month as date))) % 7 as integer)
+            + cast((8 - {{ iso_day_of_week('cast(quarter_start_date + interval 3 month as date)') }}) % 7 as integer)
             - 1
             as date
         ) as last_sunday
@@ -75,7 +77,7 @@ compared as (
         on
             rep_targets.period_start_date between quarterly_targets.period_start_date
             and quarterly_targets.period_end_date
-            and isodow(rep_targets.period_start_date) = 1
+            and {{ iso_day_of_week('rep_targets.period_start_date') }} = 1
             and (
                 (quarterly_targets.target_level = 'team' and rep_targets.team_id = quarterly_targets.owner_id)
                 or (quarterly_targets.target_level = 'region' and rep_targets.region = quarterly_targets.owner_id)
