@@ -100,10 +100,11 @@ deal_unit_periods as (
         deal_units.level,
         deal_units.unit_id,
         period_types.period_type,
-        unnest(list_distinct([
-            cast(date_trunc(period_types.period_type, deal_units.expected_close_date) as date),
-            cast(date_trunc(period_types.period_type, deal_units.closed_date) as date)
-        ])) as period_start_date
+        -- distinct and without nulls (no close date yet), as DuckDB's list_distinct
+        {{ unnest_list("filter(array_distinct(" ~ array_literal([
+            'cast(date_trunc(period_types.period_type, deal_units.expected_close_date) as date)',
+            'cast(date_trunc(period_types.period_type, deal_units.closed_date) as date)'
+        ]) ~ "), period_start -> period_start is not null)") }} as period_start_date
     from deal_units
     cross join (values ('week'), ('month'), ('quarter')) as period_types (period_type)
 
@@ -132,7 +133,7 @@ classified as (
                 then 'lost'
             when
                 deals.expected_close_date between gaps.period_start_date and gaps.period_end_date
-                and datediff('day', deals.expected_close_date, warehouse_as_of.as_of_date)
+                and {{ days_between('deals.expected_close_date', 'warehouse_as_of.as_of_date') }}
                 > {{ var('slip_tolerance_days') }}
                 and (deals.closed_date is null or deals.closed_date > gaps.period_end_date)
                 then 'slipped'

@@ -104,25 +104,25 @@ period_spine as (
 
     -- every period from the first to the last with a target or an actual, per period type
     select
-        bounds.period_type,
-        cast(period_series.period_start as date) as period_start_date
+        period_type,
+        cast(period_start as date) as period_start_date
     from (
         select
-            period_type,
-            min(period_start_date) as first_start,
-            max(period_start_date) as last_start
-        from rep_periods
-        group by period_type
-    ) as bounds
-    cross join lateral generate_series(
-        cast(bounds.first_start as timestamp),
-        cast(bounds.last_start as timestamp),
-        case bounds.period_type
-            when 'week' then interval 7 day
-            when 'month' then interval 1 month
-            else interval 3 month
-        end
-    ) as period_series (period_start)
+            bounds.period_type,
+            {{ unnest_list(inclusive_series(
+                'cast(bounds.first_start as timestamp)',
+                'cast(bounds.last_start as timestamp)',
+                period_type_interval('bounds.period_type')
+            )) }} as period_start
+        from (
+            select
+                period_type,
+                min(period_start_date) as first_start,
+                max(period_start_date) as last_start
+            from rep_periods
+            group by period_type
+        ) as bounds
+    ) as period_series
 
 ),
 
@@ -227,11 +227,7 @@ dated as (
         all_levels.*,
         cast(
             all_levels.period_start_date
-            + case all_levels.period_type
-                when 'week' then interval 7 day
-                when 'month' then interval 1 month
-                else interval 3 month
-            end
+            + {{ period_type_interval('all_levels.period_type') }}
             - interval 1 day
             as date
         ) as period_end_date,
@@ -245,9 +241,11 @@ measured as (
 
     select
         *,
-        datediff('day', period_start_date, period_end_date) + 1 as days_in_period,
-        least(datediff('day', period_start_date, as_of_date) + 1, datediff('day', period_start_date, period_end_date) + 1)
-            as days_elapsed,
+        {{ days_between('period_start_date', 'period_end_date') }} + 1 as days_in_period,
+        least(
+            {{ days_between('period_start_date', 'as_of_date') }} + 1,
+            {{ days_between('period_start_date', 'period_end_date') }} + 1
+        ) as days_elapsed,
         case
             when target_amount = 0 then null
             else cast(actual_amount as double) / cast(target_amount as double)
@@ -263,15 +261,14 @@ measured as (
 final as (
 
     select
-        period_type || ':' || level || ':' || unit_id || ':' || strftime(period_start_date, '%Y-%m-%d')
+        period_type || ':' || level || ':' || unit_id || ':' || cast(period_start_date as string)
             as attainment_period_id,
         period_type,
         period_start_date,
         period_end_date,
         case period_type
-            when 'week'
-                then isoyear(period_start_date) || '-W' || lpad(cast(week(period_start_date) as string), 2, '0')
-            when 'month' then strftime(period_start_date, '%Y-%m')
+            when 'week' then {{ iso_week_label('period_start_date') }}
+            when 'month' then left(cast(period_start_date as string), 7)
             else year(period_start_date) || '-Q' || quarter(period_start_date)
         end as period_label,
         level,

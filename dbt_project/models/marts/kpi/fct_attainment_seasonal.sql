@@ -49,7 +49,9 @@ rep_period_indexed as (
         year(rep_period_targets.period_start_date) as target_year,
         -- decimal: summed over the rep's year below; a sum of doubles depends on the order DuckDB's
         -- threads add them and moves the rounded cents between builds
-        cast(seasonal_index.seasonal_index as decimal(18, 4)) as seasonal_index
+        -- (9, 4) and the year's target as (28, 10) below: their product fits 38 digits exactly on every
+        -- engine (Spark rounds a wider decimal product to 6 decimals)
+        cast(seasonal_index.seasonal_index as decimal(9, 4)) as seasonal_index
     from rep_period_targets
     inner join seasonal_index
         on
@@ -70,7 +72,8 @@ rep_adjusted as (
         rep_id,
         seasonal_index,
         cast(round(cast(
-            sum(target_amount) over rep_year * seasonal_index / sum(seasonal_index) over rep_year
+            cast(cast(sum(target_amount) over rep_year as decimal(28, 10)) * seasonal_index as double)
+            / cast(sum(seasonal_index) over rep_year as double)
             as decimal(38, 10)
         ), 2) as decimal(18, 2)) as adjusted_target_amount,
         cast(round(sum(target_amount) over rep_year, 2) as decimal(18, 2)) as year_target_amount

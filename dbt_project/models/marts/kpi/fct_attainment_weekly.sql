@@ -90,11 +90,13 @@ weeks as (
 
     -- every week from the first to the last with a target or an actual, gaps included
     select cast(week_start as date) as week_start_date
-    from generate_series(
-        (select cast(min(week_start_date) as timestamp) from rep_weeks),
-        (select cast(max(week_start_date) as timestamp) from rep_weeks),
-        interval 7 day
-    ) as week_series (week_start)
+    from (
+        select {{ unnest_list(inclusive_series(
+            '(select cast(min(week_start_date) as timestamp) from rep_weeks)',
+            '(select cast(max(week_start_date) as timestamp) from rep_weeks)',
+            'interval 7 day'
+        )) }} as week_start
+    ) as week_series
 
 ),
 
@@ -199,11 +201,10 @@ measured as (
 final as (
 
     select
-        level || ':' || unit_id || ':' || strftime(week_start_date, '%Y-%m-%d') as attainment_id,
+        level || ':' || unit_id || ':' || cast(week_start_date as string) as attainment_id,
         week_start_date,
         cast(week_start_date + 6 as date) as week_end_date,
-        isoyear(week_start_date) || '-W' || lpad(cast(week(week_start_date) as string), 2, '0')
-            as week_label,
+        {{ iso_week_label('week_start_date') }} as week_label,
         level,
         unit_id,
         unit_name,

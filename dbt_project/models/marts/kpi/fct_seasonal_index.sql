@@ -48,13 +48,15 @@ history_bounds as (
 history_months as (
 
     select cast(month_series.month_start as date) as month_start_date
-    from history_bounds
-    cross join lateral generate_series(
-        cast(history_bounds.first_month as timestamp),
-        cast(history_bounds.last_month as timestamp),
-        interval 1 month
-    ) as month_series (month_start)
-    where history_bounds.first_month <= history_bounds.last_month
+    from (
+        select {{ unnest_list(inclusive_series(
+            'cast(history_bounds.first_month as timestamp)',
+            'cast(history_bounds.last_month as timestamp)',
+            'interval 1 month'
+        )) }} as month_start
+        from history_bounds
+        where history_bounds.first_month <= history_bounds.last_month
+    ) as month_series
 
 ),
 
@@ -82,7 +84,7 @@ monthly_history as (
 
 months_of_year as (
     select cast(month_number as integer) as month_of_year
-    from generate_series(1, 12) as month_numbers (month_number)
+    from (select {{ unnest_list(inclusive_series('1', '12')) }} as month_number) as month_numbers
 ),
 
 by_month_of_year as (
@@ -92,7 +94,7 @@ by_month_of_year as (
         count(monthly_history.month_start_date) as years_observed,
         -- indexes in decimal(38, 10): averages of decimals are exact sums divided once, while an
         -- average of doubles depends on the order DuckDB's threads add them (the 4th decimal flips)
-        cast(avg(monthly_history.won_amount) as decimal(38, 10)) as avg_won_amount
+        cast({{ avg_as_double('monthly_history.won_amount') }} as decimal(38, 10)) as avg_won_amount
     from months_of_year
     left join monthly_history
         on months_of_year.month_of_year = monthly_history.month_of_year
@@ -104,16 +106,16 @@ history_check as (
 
     select
         coalesce(
-            min(years_observed) >= {{ var('seasonal_index_min_years') }} and avg(avg_won_amount) > 0,
+            min(years_observed) >= {{ var('seasonal_index_min_years') }} and {{ avg_as_double('avg_won_amount') }} > 0,
             false
         ) as use_history,
-        avg(avg_won_amount) as mean_of_monthly_averages
+        {{ avg_as_double('avg_won_amount') }} as mean_of_monthly_averages
     from by_month_of_year
 
 ),
 
 fallback_mean as (
-    select avg(cast(seasonal_weight as decimal(38, 10))) as mean_weight from fallback_weights
+    select {{ avg_as_double('cast(seasonal_weight as decimal(38, 10))') }} as mean_weight from fallback_weights
 ),
 
 month_indexes as (
@@ -157,12 +159,12 @@ quarter_rows as (
 
     select
         'quarter' as period_type,
-        cast((period_of_year - 1) // 3 + 1 as integer) as period_of_year,
+        cast(floor((period_of_year - 1) / 3) + 1 as integer) as period_of_year,
         min(years_observed) as years_observed,
         sum(avg_won_amount) as avg_won_amount,
-        cast(avg(history_index) as decimal(38, 10)) as history_index,
-        cast(avg(fallback_index) as decimal(38, 10)) as fallback_index,
-        cast(avg(seasonal_index) as decimal(38, 10)) as seasonal_index,
+        cast({{ avg_as_double('history_index') }} as decimal(38, 10)) as history_index,
+        cast({{ avg_as_double('fallback_index') }} as decimal(38, 10)) as fallback_index,
+        cast({{ avg_as_double('seasonal_index') }} as decimal(38, 10)) as seasonal_index,
         bool_and(use_history) as use_history
     from month_rows
     group by 2

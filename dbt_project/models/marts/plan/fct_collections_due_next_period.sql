@@ -29,7 +29,7 @@ periods as (
         'week' as period_type,
         cast(date_trunc('week', as_of_date + 1) as date) as period_start_date,
         cast(date_trunc('week', as_of_date + 1) + interval 6 day as date) as period_end_date,
-        strftime(as_of_date + 1, '%G-W%V') as period_label,
+        {{ iso_week_label('as_of_date + 1') }} as period_label,
         cast(as_of_date + 1 as date) as plan_start_date,
         as_of_date
     from warehouse_as_of
@@ -60,12 +60,12 @@ expected as (
             when open_today.due_date >= periods.plan_start_date then 'due_in_period'
             else 'overdue'
         end as due_category,
-        datediff('day', open_today.due_date, periods.plan_start_date) as days_overdue_at_plan_start
+        {{ days_between('open_today.due_date', 'periods.plan_start_date') }} as days_overdue_at_plan_start
     from periods
     inner join open_today
         on open_today.due_date <= periods.period_end_date
     where
-        datediff('day', open_today.due_date, periods.plan_start_date)
+        {{ days_between('open_today.due_date', 'periods.plan_start_date') }}
         <= {{ var('collection_plan_max_days_overdue') }}
 
 ),

@@ -34,7 +34,11 @@ horizon as (
         cast(date_trunc('week', as_of_date) + interval 7 day as date) as next_week_start_date,
         cast(date_trunc('quarter', as_of_date) + interval 3 month as date) as next_quarter_start_date,
         -- the last complete month (the as-of date's own month only when it is its last day)
-        cast(date_trunc('month', as_of_date + 1) - interval 1 month as date) as last_history_month
+        cast(date_trunc('month', as_of_date + 1) - interval 1 month as date) as last_history_month,
+        -- and the first of the last plan_history_months complete months
+        cast(
+            date_trunc('month', as_of_date + 1) - interval {{ var('plan_history_months') }} month as date
+        ) as first_history_month
     from warehouse_as_of
 
 ),
@@ -51,12 +55,14 @@ history_months as (
 
     -- the last plan_history_months complete months, not before the first complete month of history
     select cast(month_series.month_start as date) as month_start_date
-    from horizon
-    cross join lateral generate_series(
-        cast(horizon.last_history_month - to_months({{ var('plan_history_months') }} - 1) as timestamp),
-        cast(horizon.last_history_month as timestamp),
-        interval 1 month
-    ) as month_series (month_start)
+    from (
+        select {{ unnest_list(inclusive_series(
+            'cast(horizon.first_history_month as timestamp)',
+            'cast(horizon.last_history_month as timestamp)',
+            'interval 1 month'
+        )) }} as month_start
+        from horizon
+    ) as month_series
     where
         cast(month_series.month_start as date)
         >= (select min(history_first_month_date) from seasonal_index)
@@ -78,12 +84,12 @@ monthly_level as (
 
     -- de-seasonalised monthly won amount, averaged; 0 without history
     select
-        coalesce(avg(
-            cast(
+        coalesce({{ avg_as_double(
+            'cast(
                 cast(coalesce(won_by_month.won_amount, 0) as double) / nullif(month_index.seasonal_index, 0)
                 as decimal(38, 10)
-            )
-        ), 0) as monthly_level_amount,
+            )'
+        ) }}, 0) as monthly_level_amount,
         count(*) as history_months_used
     from history_months
     left join won_by_month
@@ -109,12 +115,14 @@ plan_factors as (
 plan_months as (
 
     select cast(month_series.month_start as date) as month_start_date
-    from horizon
-    cross join lateral generate_series(
-        cast(date_trunc('year', horizon.next_week_start_date) as timestamp),
-        cast(date_trunc('year', horizon.next_quarter_start_date) + interval 11 month as timestamp),
-        interval 1 month
-    ) as month_series (month_start)
+    from (
+        select {{ unnest_list(inclusive_series(
+            "cast(date_trunc('year', horizon.next_week_start_date) as timestamp)",
+            "cast(date_trunc('year', horizon.next_quarter_start_date) + interval 11 month as timestamp)",
+            'interval 1 month'
+        )) }} as month_start
+        from horizon
+    ) as month_series
 
 ),
 
@@ -174,12 +182,14 @@ months as (
 next_week_days as (
 
     select cast(day_series.day_start as date) as plan_date
-    from horizon
-    cross join lateral generate_series(
-        cast(horizon.next_week_start_date as timestamp),
-        cast(horizon.next_week_start_date + 6 as timestamp),
-        interval 1 day
-    ) as day_series (day_start)
+    from (
+        select {{ unnest_list(inclusive_series(
+            'cast(horizon.next_week_start_date as timestamp)',
+            'cast(horizon.next_week_start_date + 6 as timestamp)',
+            'interval 1 day'
+        )) }} as day_start
+        from horizon
+    ) as day_series
 
 ),
 
@@ -190,7 +200,9 @@ next_week as (
         cast(round(sum(
             cast(
                 cast(months.allocated_cents as double)
-                / datediff('day', months.month_start_date, cast(months.month_start_date + interval 1 month as date))
+                / {{ days_between(
+                    'months.month_start_date', 'cast(months.month_start_date + interval 1 month as date)'
+                ) }}
                 as decimal(38, 10)
             )
         )) as bigint) as week_cents
@@ -220,7 +232,7 @@ chain as (
         cast(quarter_start_date + interval 3 month - interval 1 day as date),
         'year',
         year_start_date,
-        quarter_weight / 3,
+        cast(quarter_weight as double) / 3,
         allocated_cents
     from quarters
 
@@ -267,20 +279,19 @@ extract_targets as (
 final as (
 
     select
-        chain.period_type || ':' || strftime(chain.period_start_date, '%Y-%m-%d') as plan_period_id,
+        chain.period_type || ':' || cast(chain.period_start_date as string) as plan_period_id,
         chain.period_type,
         chain.period_start_date,
         chain.period_end_date,
         case chain.period_type
             when 'year' then cast(year(chain.period_start_date) as string)
             when 'quarter' then year(chain.period_start_date) || '-Q' || quarter(chain.period_start_date)
-            when 'month' then strftime(chain.period_start_date, '%Y-%m')
-            else isoyear(chain.period_start_date) || '-W'
-                || lpad(cast(week(chain.period_start_date) as string), 2, '0')
+            when 'month' then left(cast(chain.period_start_date as string), 7)
+            else {{ iso_week_label('chain.period_start_date') }}
         end as period_label,
         case
             when chain.parent_period_type is not null
-                then chain.parent_period_type || ':' || strftime(chain.parent_period_start_date, '%Y-%m-%d')
+                then chain.parent_period_type || ':' || cast(chain.parent_period_start_date as string)
         end as parent_plan_period_id,
         chain.period_type = 'week' as is_next_week,
         chain.period_type = 'quarter' and chain.period_start_date = horizon.next_quarter_start_date
@@ -293,7 +304,7 @@ final as (
         plan_factors.revision_rate,
         extract_targets.extract_target_amount,
         cast(coalesce(extract_targets.extract_target_days, 0) as integer) as extract_target_days,
-        cast(datediff('day', chain.period_start_date, chain.period_end_date) + 1 as integer) as days_in_period
+        cast({{ days_between('chain.period_start_date', 'chain.period_end_date') }} + 1 as integer) as days_in_period
     from chain
     cross join horizon
     cross join plan_factors

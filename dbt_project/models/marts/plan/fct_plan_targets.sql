@@ -52,7 +52,7 @@ history_window as (
     -- the same complete months the plan's monthly level comes from
     select
         cast(
-            date_trunc('month', as_of_date + 1) - to_months({{ var('plan_history_months') }})
+            date_trunc('month', as_of_date + 1) - interval {{ var('plan_history_months') }} month
             as date
         ) as first_day,
         cast(date_trunc('month', as_of_date + 1) - interval 1 day as date) as last_day
@@ -164,11 +164,12 @@ rep_shares as (
         rep_inputs.*,
         case
             when rep_inputs.is_quota_rep and rep_totals.history_total > 0
-                -- shares in decimal(38, 10): they are summed per team, region and company below,
-                -- and a sum of doubles depends on the order DuckDB's threads add them
+                -- shares in decimal(20, 10): they are summed per team, region and company below,
+                -- and a sum of doubles depends on the order DuckDB's threads add them; 20 digits so
+                -- that weight x share stays exact on every engine (Spark rounds wider decimal products)
                 then cast(
                     cast(rep_inputs.history_won_amount as double) / cast(rep_totals.history_total as double)
-                    as decimal(38, 10)
+                    as decimal(20, 10)
                 )
             else 0
         end as history_share,
@@ -176,7 +177,7 @@ rep_shares as (
             when rep_inputs.is_quota_rep and rep_totals.pipeline_total > 0
                 then cast(
                     cast(rep_inputs.weighted_pipeline_amount as double) / cast(rep_totals.pipeline_total as double)
-                    as decimal(38, 10)
+                    as decimal(20, 10)
                 )
             else 0
         end as pipeline_share,
@@ -198,11 +199,12 @@ rep_weights as (
         case
             when not rep_shares.is_quota_rep then 0
             when rep_shares.history_weight + rep_shares.pipeline_weight > 0
-                then (
+                then cast(
                     rep_shares.history_weight * rep_shares.history_share
                     + rep_shares.pipeline_weight * rep_shares.pipeline_share
-                ) / (rep_shares.history_weight + rep_shares.pipeline_weight)
-            else 1.0 / rep_shares.quota_rep_count
+                    as double
+                ) / cast(rep_shares.history_weight + rep_shares.pipeline_weight as double)
+            else 1 / cast(rep_shares.quota_rep_count as double)
         end as plan_share,
         horizons.whole_cents
     from rep_shares

@@ -58,8 +58,10 @@ capacity as (
         activities_weekly.rep_id,
         count(*) as capacity_week_count,
         -- decimal, like the shares below: planned visits = capacity x share is rounded in decimal,
-        -- so 4.25 x 0.3 is 1.275 and rounds to 1.28 in every build (as doubles it is 1.27499...)
-        cast(avg(activities_weekly.visit_count) as decimal(38, 10)) as visits_per_week
+        -- so 4.25 x 0.3 is 1.275 and rounds to 1.28 in every build (as doubles it is 1.27499...);
+        -- both (18, 10), so that the product (decimal(37, 20)) is exact on every engine (Spark rounds
+        -- a wider decimal product to 6 decimals)
+        cast(avg(activities_weekly.visit_count) as decimal(18, 10)) as visits_per_week
     from activities_weekly
     cross join plan_window
     where
@@ -76,11 +78,18 @@ segment_customers as (
         resource_segment as segment,
         count(*) as customer_count,
         sum(window_sales_amount) as window_sales_amount,
-        list(customer_id order by window_sales_amount desc, budget desc nulls last, customer_id) as customer_ids,
-        list(customer_name order by window_sales_amount desc, budget desc nulls last, customer_id)
-            as customer_names
-    from customers
-    where owner_rep_id is not null
+        {{ list_ordered_by('customer_id', 'list_position') }} as customer_ids,
+        {{ list_ordered_by('customer_name', 'list_position') }} as customer_names
+    from (
+        select
+            *,
+            row_number() over (
+                partition by owner_rep_id, resource_segment
+                order by window_sales_amount desc, budget desc nulls last, customer_id
+            ) as list_position
+        from customers
+        where owner_rep_id is not null
+    ) as customers
     group by 1, 2
 
 ),
@@ -121,9 +130,11 @@ shared as (
         case
             when customer_count > 0
                 then cast(
-                    configured_share / sum(case when customer_count > 0 then configured_share end) over (
+                    cast(configured_share as double)
+                    / cast(sum(case when customer_count > 0 then configured_share end) over (
                         partition by rep_id
-                    ) as decimal(38, 10)
+                    ) as double)
+                    as decimal(18, 10)
                 )
             else 0
         end as effective_share
@@ -134,7 +145,7 @@ shared as (
 final as (
 
     select
-        shared.rep_id || ':' || shared.segment || ':' || strftime(plan_window.plan_week_start_date, '%Y-%m-%d')
+        shared.rep_id || ':' || shared.segment || ':' || cast(plan_window.plan_week_start_date as string)
             as allocation_id,
         plan_window.plan_week_start_date,
         cast(plan_window.plan_week_start_date + 6 as date) as plan_week_end_date,
@@ -152,13 +163,14 @@ final as (
         cast(shared.customer_count as integer) as customer_count,
         cast(
             round(cast(
-                shared.capacity_visits_per_week * shared.effective_share / nullif(shared.customer_count, 0)
+                cast(shared.capacity_visits_per_week * shared.effective_share as double)
+                / nullif(shared.customer_count, 0)
                 as decimal(38, 10)
             ), 3) as double
         ) as planned_visits_per_customer,
         cast(shared.window_sales_amount as decimal(18, 2)) as window_sales_amount,
-        coalesce(shared.customer_ids, cast([] as string [])) as customer_ids,
-        coalesce(shared.customer_names, cast([] as string [])) as customer_names
+        coalesce(shared.customer_ids, {{ empty_string_list() }}) as customer_ids,
+        coalesce(shared.customer_names, {{ empty_string_list() }}) as customer_names
     from shared
     cross join plan_window
 
