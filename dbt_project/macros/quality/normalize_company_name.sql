@@ -32,21 +32,23 @@
 
 {#- Steps 1-5: forms, brackets, punctuation, branch and legal form (constant patterns only). -#}
 {% macro company_name_cleaned(name_column) -%}
+    {#- 1. each full-width character becomes the half-width one at its place (the last: the ideographic space) -#}
+    {%- set full_width = '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　' -%}
+    {%- set half_width -%} !"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ {% endset -%}
+    {%- set half_width_name -%}
+        lower({{ nfc_normalized(
+            'translate(' ~ name_column ~ ', ' ~ string_literal(full_width) ~ ', ' ~ string_literal(half_width) ~ ')'
+        ) }})
+    {%- endset -%}
+    {#- 2. a bracketed place or branch, whatever the brackets; 3. spaces, punctuation and symbols -#}
+    {%- set without_brackets = regexp_replace_all(
+        half_width_name, '[(\[{【〔〖「『〈《][^)\]}】〕〗」』〉》]*[)\]}】〕〗」』〉》]'
+    ) -%}
+    {%- set without_symbols = regexp_replace_all(without_brackets, '[\s\p{P}\p{S}]') -%}
         regexp_replace(
             regexp_replace(
                 regexp_replace(
-                    regexp_replace(
-                        regexp_replace(
-                            lower(nfc_normalize(translate(
-                                {{ name_column }},
-                                '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　',
-                                '!"#$%&''()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefghijklmnopqrstuvwxyz{|}~ '
-                            ))),
-                            -- a bracketed place or branch, whatever the brackets
-                            '[(\[{【〔〖「『〈《][^)\]}】〕〗」』〉》]*[)\]}】〕〗」』〉》]', '', 'g'
-                        ),
-                        '[\s\p{P}\p{S}]', '', 'g'
-                    ),
+                    {{ without_symbols }},
                     -- a branch or office: 华信科技有限公司上海分公司 -> 华信科技
                     '((集团)?(股份)?(有限责任公司|有限公司|公司)[^司]{0,8})?(分公司|办事处|营业部|分厂)$', ''
                 ),
@@ -68,7 +70,7 @@
 
 {#- The city as a key: trimmed, full-width spaces gone, without a final 市 (上海市 = 上海). -#}
 {% macro normalize_city(city_column) -%}
-    regexp_replace(regexp_replace({{ city_column }}, '[\s　]', '', 'g'), '市$', '')
+    regexp_replace({{ regexp_replace_all(city_column, '[\s　]') }}, '市$', '')
 {%- endmacro %}
 
 
@@ -77,9 +79,9 @@
 {% macro strip_city_prefix(expression, city_column) -%}
     case
         when {{ normalize_city(city_column) }} = '' or {{ city_column }} is null then {{ expression }}
-        when starts_with({{ expression }}, {{ normalize_city(city_column) }} || '市')
+        when {{ text_starts_with(expression, normalize_city(city_column) ~ " || '市'") }}
             then substr({{ expression }}, length({{ normalize_city(city_column) }}) + 2)
-        when starts_with({{ expression }}, {{ normalize_city(city_column) }})
+        when {{ text_starts_with(expression, normalize_city(city_column)) }}
             then substr({{ expression }}, length({{ normalize_city(city_column) }}) + 1)
         else {{ expression }}
     end

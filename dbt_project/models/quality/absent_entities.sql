@@ -12,7 +12,7 @@ with
 
 declared as (
 
-    select cast(unnest({{ var('dq_absent_entities') }}::string[]) as string) as entity
+    select {{ unnest_list(string_list(var('dq_absent_entities'))) }} as entity
 
 ),
 
@@ -47,7 +47,7 @@ latest_deliveries as (
 
 delivered as (
 
-    select unnest(absent_entities) as entity
+    select {{ unnest_list('absent_entities') }} as entity
     from latest_deliveries
 
 ),

@@ -7,9 +7,13 @@
 {#- the industry words as one constant pattern, longest first (RE2 takes the first alternative that
     matches); a constant pattern is compiled once, not once per row -#}
 {%- set terms_query -%}
-    select string_agg(term, '|' order by length(term) desc, term) from {{ ref('company_name_industry_terms') }}
+    select {{ ordered_string_agg('term', "'|'", 'length(term) desc, term') }}
+    from {{ ref('company_name_industry_terms') }}
 {%- endset -%}
 {%- set industry_terms = run_query(terms_query).columns[0].values()[0] if execute else '' %}
+{#- a district or county at the start (see named) -#}
+{%- set district_prefix = regex_literal('^\p{Han}{1,2}(新区|区|县)') %}
+{%- set industry_suffix = regex_literal('(' ~ industry_terms ~ ')+$') %}
 
 with
 
@@ -32,7 +36,7 @@ normalised as (
         {{ company_name_cleaned('customer_name') }} as cleaned_name,
         industry,
         owner_rep_id,
-        nullif(regexp_replace(contact_name, '[\s　]', '', 'g'), '') as contact_name,
+        nullif({{ regexp_replace_all('contact_name', '[\s　]') }}, '') as contact_name,
         {{ normalize_phone('contact_mobile') }} as phone_number,
         created_at,
         _extract_date
@@ -52,7 +56,15 @@ without_city as (
 stripped as (
 
     select
-        * exclude (without_province, phone_number),
+        customer_id,
+        customer_name,
+        city_key,
+        cleaned_name,
+        industry,
+        owner_rep_id,
+        contact_name,
+        created_at,
+        _extract_date,
         -- a landline with or without its area code is one number
         {{ phone_local_number('phone_number') }} as phone_key,
         {{ strip_city_prefix('without_province', 'city_key') }} as without_place
@@ -66,10 +78,18 @@ named as (
     -- (上海市浦东新区华信 -> 华信, 江宁区华信 -> 华信): both records of a company lose it alike. Not 市 (县级市):
     -- 城市建设投资 would lose 城市
     select
-        * exclude (cleaned_name, without_place),
+        customer_id,
+        customer_name,
+        city_key,
+        industry,
+        owner_rep_id,
+        contact_name,
+        phone_key,
+        created_at,
+        _extract_date,
         case
-            when length(regexp_replace(without_place, '^\p{Han}{1,2}(新区|区|县)', '')) >= 2
-                then regexp_replace(without_place, '^\p{Han}{1,2}(新区|区|县)', '')
+            when length(regexp_replace(without_place, {{ district_prefix }}, '')) >= 2
+                then regexp_replace(without_place, {{ district_prefix }}, '')
             else without_place
         end as core_name
     from stripped
@@ -82,8 +102,8 @@ with_trade_name as (
         *,
         -- at least two characters stay: 科技有限公司 alone keeps 科技
         case
-            when length(regexp_replace(core_name, '({{ industry_terms }})+$', '')) >= 2
-                then regexp_replace(core_name, '({{ industry_terms }})+$', '')
+            when length(regexp_replace(core_name, {{ industry_suffix }}, '')) >= 2
+                then regexp_replace(core_name, {{ industry_suffix }}, '')
             else core_name
         end as trade_name
     from named
@@ -94,10 +114,16 @@ characters as (
 
     select
         customer_id,
-        generate_subscripts(str_split(core_name, ''), 1) as position,
-        unnest(str_split(core_name, '')) as hanzi
-    from named
-    where core_name <> ''
+        position,
+        substr(core_name, position, 1) as hanzi
+    from (
+        select
+            customer_id,
+            core_name,
+            {{ unnest_list(integer_list(1, 'length(core_name)')) }} as position
+        from named
+        where core_name <> ''
+    ) as positions
 
 ),
 
@@ -106,9 +132,9 @@ spelled as (
     -- a character the seed does not know (a letter, a digit, a rare hanzi) stands for itself
     select
         characters.customer_id,
-        string_agg(coalesce(pinyin_chars.pinyin, characters.hanzi), ' ' order by characters.position)
+        {{ ordered_string_agg('coalesce(pinyin_chars.pinyin, characters.hanzi)', "' '", 'characters.position') }}
             as name_pinyin,
-        string_agg(coalesce(pinyin_chars.fuzzy_pinyin, characters.hanzi), ' ' order by characters.position)
+        {{ ordered_string_agg('coalesce(pinyin_chars.fuzzy_pinyin, characters.hanzi)', "' '", 'characters.position') }}
             as name_fuzzy_pinyin,
         min(case when characters.position = 1 then coalesce(pinyin_chars.fuzzy_pinyin, characters.hanzi) end)
             as first_fuzzy_pinyin
@@ -133,7 +159,9 @@ final as (
         with_trade_name.owner_rep_id,
         with_trade_name.contact_name,
         with_trade_name.phone_key,
-        coalesce(regexp_full_match(with_trade_name.phone_key, '1[3-9][0-9]{9}'), false) as phone_is_mobile,
+        coalesce(
+            {{ regex_full_match('with_trade_name.phone_key', regex_literal('1[3-9][0-9]{9}')) }}, false
+        ) as phone_is_mobile,
         with_trade_name.created_at,
         with_trade_name._extract_date
     from with_trade_name

@@ -42,7 +42,7 @@ product_medians as (
 
     select
         product_id,
-        median(amount) as median_amount,
+        {{ decimal_median('amount') }} as median_amount,
         count(*) as opportunity_count
     from opportunities
     where amount is not null
@@ -130,33 +130,33 @@ final as (
         'opportunities' as entity,
         opportunity_id as record_id,
         owner_rep_id as rep_id,
-        '金额 ' || format('{:,.2f}', amount) || ' 元，'
+        '金额 ' || {{ number_text('amount') }} || ' 元，'
         || case finding
             when 'over_budget' then
-                '是客户申报预算 ' || format('{:,.2f}', budget) || ' 元的 ' || format('{:.1f}', budget_multiple)
+                '是客户申报预算 ' || {{ number_text('budget') }} || ' 元的 ' || {{ number_text('budget_multiple', 1, false) }}
                 || ' 倍，也是同产品（' || product_id || coalesce(' ' || product_name, '') || '）'
-                || opportunity_count || ' 个商机金额中位数 ' || format('{:,.2f}', median_amount) || ' 元的 '
-                || format('{:.1f}', median_multiple) || ' 倍'
+                || opportunity_count || ' 个商机金额中位数 ' || {{ number_text('median_amount') }} || ' 元的 '
+                || {{ number_text('median_multiple', 1, false) }} || ' 倍'
             when 'over_budget_units' then
-                '是客户申报预算 ' || format('{:,.2f}', budget) || ' 元的 ' || format('{:.1f}', budget_multiple)
+                '是客户申报预算 ' || {{ number_text('budget') }} || ' 元的 ' || {{ number_text('budget_multiple', 1, false) }}
                 || ' 倍，且不止一件产品（' || product_id || coalesce(' ' || product_name, '') || '，标价 '
-                || format('{:,.2f}', list_price) || ' 元）'
+                || {{ number_text('list_price') }} || ' 元）'
             when 'over_median' then
                 case
                     when coalesce(budget, 0) <= 0 then '没有客户预算可比，'
-                    else '超过客户申报预算 ' || format('{:,.2f}', budget) || ' 元，'
+                    else '超过客户申报预算 ' || {{ number_text('budget') }} || ' 元，'
                 end
                 || '是同产品（' || product_id || coalesce(' ' || product_name, '') || '）'
-                || opportunity_count || ' 个商机金额中位数 ' || format('{:,.2f}', median_amount) || ' 元的 '
-                || format('{:.1f}', median_multiple) || ' 倍'
+                || opportunity_count || ' 个商机金额中位数 ' || {{ number_text('median_amount') }} || ' 元的 '
+                || {{ number_text('median_multiple', 1, false) }} || ' 倍'
             else
                 '不到一件产品（' || product_id || coalesce(' ' || product_name, '') || '）标价 '
-                || format('{:,.2f}', list_price) || ' 元的 '
+                || {{ number_text('list_price') }} || ' 元的 '
                 || cast(round(100 * {{ var('dq_anomalous_amount_min_unit_share') }}) as integer) || '%'
         end
         || case
             when finding != 'below_one_unit' and list_price > 0
-                then '（按标价约合 ' || format('{:,.0f}', cast(amount as double) / list_price) || ' 件）'
+                then '（按标价约合 ' || {{ number_text('cast(amount as double) / list_price', 0) }} || ' 件）'
             else ''
         end as evidence,
         _extract_date as first_seen_date,

@@ -43,7 +43,7 @@ candidates as (
     from keys as a
     inner join keys as b
         on a.city_key = b.city_key and a.core_name = b.core_name
-    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+    where {{ row_sorts_before(['a.created_at', 'a.customer_id'], ['b.created_at', 'b.customer_id']) }}
 
     union
 
@@ -56,7 +56,7 @@ candidates as (
             a.city_key = b.city_key
             and a.first_fuzzy_pinyin = b.first_fuzzy_pinyin
             and a.industry = b.industry
-    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+    where {{ row_sorts_before(['a.created_at', 'a.customer_id'], ['b.created_at', 'b.customer_id']) }}
 
     union
 
@@ -64,7 +64,7 @@ candidates as (
     from keys as a
     inner join keys as b
         on a.city_key = b.city_key and a.phone_key = b.phone_key
-    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+    where {{ row_sorts_before(['a.created_at', 'a.customer_id'], ['b.created_at', 'b.customer_id']) }}
 
     union
 
@@ -72,7 +72,7 @@ candidates as (
     from keys as a
     inner join keys as b
         on a.city_key = b.city_key and a.contact_name = b.contact_name
-    where (a.created_at, a.customer_id) < (b.created_at, b.customer_id)
+    where {{ row_sorts_before(['a.created_at', 'a.customer_id'], ['b.created_at', 'b.customer_id']) }}
 
 ),
 
@@ -113,10 +113,7 @@ compared as (
         -- characters that differ position by position (names of one length only)
         case
             when length(original_core) = length(copy_core)
-                then length(list_filter(
-                    range(1, length(original_core) + 1),
-                    i -> substr(original_core, i, 1) <> substr(copy_core, i, 1)
-                ))
+                then {{ count_differing_characters('original_core', 'copy_core') }}
         end as differing_positions
     from pairs
 
@@ -139,8 +136,8 @@ levelled as (
                 left(original_core, 1) = left(copy_core, 1)
                 and length(copy_core) >= 2
                 and length(copy_core) < length(original_core)
-                and list_has_all(str_split(longer_core, ''), str_split(shorter_core, ''))
-                and regexp_full_match(longer_core, array_to_string(str_split(shorter_core, ''), '.*') || '.*')
+                and {{ list_has_all_of("split(longer_core, '')", "split(shorter_core, '')") }}
+                and {{ characters_in_order('shorter_core', 'longer_core') }}
                 then 'abbreviation'
             -- one character typed wrong, or two swapped (DuckDB's jaro_winkler and levenshtein count
             -- bytes: 华信科技 / 华信物流 share 2 of 3 bytes of each different character, so positions here)
@@ -149,7 +146,7 @@ levelled as (
                 then 'one_char_typo'
             when length(original_core) = length(copy_core)
                 and differing_positions = 2
-                and list_sort(str_split(original_core, '')) = list_sort(str_split(copy_core, ''))
+                and array_sort(split(original_core, '')) = array_sort(split(copy_core, ''))
                 then 'swapped'
         end as name_level
     from compared
@@ -206,7 +203,7 @@ final as (
         matched.copy_id as record_id,
         matched.copy_owner_rep_id as rep_id,
         '「' || matched.copy_name || '」(' || matched.copy_id || ') 与「' || matched.original_name || '」('
-        || matched.original_id || '，' || strftime(matched.original_created_at, '%Y-%m-%d') || ' 建档) 疑似同一公司，同在'
+        || matched.original_id || '，' || {{ timestamp_text('matched.original_created_at', '%Y-%m-%d') }} || ' 建档) 疑似同一公司，同在'
         || matched.city_key || '：名称' || case matched.name_level
             when 'same_name' then '规范化后相同「' || matched.copy_core || '」'
             when 'homophone' then '同音「' || matched.copy_core || '」/「' || matched.original_core || '」'
@@ -215,15 +212,15 @@ final as (
             when 'swapped' then '字序颠倒「' || matched.copy_core || '」/「' || matched.original_core || '」'
             else '一字之差「' || matched.copy_core || '」/「' || matched.original_core || '」'
         end
-        || '（' || printf('%.2f', matched.name_score) || '）'
+        || '（' || {{ number_text('matched.name_score', 2, false) }} || '）'
         || case when matched.same_phone then '，同一联系电话' else '' end
         || case when matched.same_contact then '，同一联系人' else '' end
         || case when matched.same_owner then '，同一负责人' else '' end
         || case when matched.same_industry then '，同行业' when not matched.same_industry then '，行业不同' else '' end
-        || '，匹配分 ' || printf('%.2f', matched.match_weight)
+        || '，匹配分 ' || {{ number_text('matched.match_weight', 2, false) }}
         || ' / same company as ' || matched.original_id || ' (created '
-        || strftime(matched.original_created_at, '%Y-%m-%d') || '): name ' || matched.name_level || ' '
-        || printf('%.2f', matched.name_score)
+        || {{ timestamp_text('matched.original_created_at', '%Y-%m-%d') }} || '): name ' || matched.name_level || ' '
+        || {{ number_text('matched.name_score', 2, false) }}
         || case when matched.same_phone then ', same phone' else '' end
         || case when matched.same_contact then ', same contact' else '' end
         || case when matched.same_owner then ', same owner' else '' end
@@ -232,7 +229,7 @@ final as (
             when not matched.same_industry then ', other industry'
             else ''
         end
-        || ', match weight ' || printf('%.2f', matched.match_weight) as evidence,
+        || ', match weight ' || {{ number_text('matched.match_weight', 2, false) }} as evidence,
         -- an account arrives with the extract of the day it was created (older ones with the first)
         least(
             matched.copy_extract_date,

@@ -125,21 +125,21 @@ findings as (
                 || coalesce(opportunity_customer_id, '空') || '，订单客户 ' || coalesce(customer_id, '空') || '）'
             when is_closed and not is_won
                 then '填写的商机 ' || opportunity_id || ' 已' || stage_name || '（'
-                || coalesce(strftime(closed_date, '%Y-%m-%d'), '日期不详') || '）'
+                || coalesce({{ timestamp_text('closed_date', '%Y-%m-%d') }}, '日期不详') || '）'
             when
                 not coalesce(is_closed, false)
-                and order_date < as_of_date - to_days({{ var('dq_order_opportunity_grace_days') }})
+                and order_date < date_add(as_of_date, -{{ var('dq_order_opportunity_grace_days') }})
                 then '填写的商机 ' || opportunity_id || ' 至今仍在「' || stage_name || '」，没有签约成交'
             when is_won and ordered_before_amount >= opportunity_amount
-                then '填写的商机 ' || opportunity_id || '（金额 ' || format('{:,.2f}', opportunity_amount)
-                || ' 元）之前的订单已下满 ' || format('{:,.2f}', ordered_before_amount) || ' 元'
+                then '填写的商机 ' || opportunity_id || '（金额 ' || {{ number_text('opportunity_amount') }}
+                || ' 元）之前的订单已下满 ' || {{ number_text('ordered_before_amount') }} || ' 元'
             when
                 is_won
-                and order_date > closed_date + to_days({{ var('dq_order_opportunity_max_days_after_close') }})
+                and order_date > date_add(closed_date, {{ var('dq_order_opportunity_max_days_after_close') }})
                 and ordered_before_amount + order_amount > opportunity_amount
-                then '填写的商机 ' || opportunity_id || ' 早在 ' || strftime(closed_date, '%Y-%m-%d')
-                || ' 签约（' || datediff('day', closed_date, order_date) || ' 天前），本订单使订单合计超过商机金额 '
-                || format('{:,.2f}', opportunity_amount) || ' 元'
+                then '填写的商机 ' || opportunity_id || ' 早在 ' || {{ timestamp_text('closed_date', '%Y-%m-%d') }}
+                || ' 签约（' || {{ days_between('closed_date', 'order_date') }} || ' 天前），本订单使订单合计超过商机金额 '
+                || {{ number_text('opportunity_amount') }} || ' 元'
         end as finding
     from checked
 
@@ -152,8 +152,8 @@ final as (
         'sales_orders' as entity,
         findings.order_id as record_id,
         findings.rep_id,
-        '订单（' || strftime(findings.order_date, '%Y-%m-%d') || '，金额 '
-        || format('{:,.2f}', findings.order_amount) || ' 元）' || findings.finding as evidence,
+        '订单（' || {{ timestamp_text('findings.order_date', '%Y-%m-%d') }} || '，金额 '
+        || {{ number_text('findings.order_amount') }} || ' 元）' || findings.finding as evidence,
         findings._extract_date as first_seen_date,
         cast(findings.order_amount as decimal(18, 2)) as amount
     from findings

@@ -29,8 +29,8 @@ final as (
         'sales_orders' as entity,
         orders.order_id as record_id,
         orders.rep_id,
-        '订单（' || strftime(orders.order_date, '%Y-%m-%d') || '，金额 '
-        || format('{:,.2f}', orders.order_amount) || ' 元）的客户编号 ' || coalesce(orders.customer_id, '（空）')
+        '订单（' || {{ timestamp_text('orders.order_date', '%Y-%m-%d') }} || '，金额 '
+        || {{ number_text('orders.order_amount') }} || ' 元）的客户编号 ' || coalesce(orders.customer_id, '（空）')
         || ' 在 CRM 客户中不存在' as evidence,
         orders._extract_date as first_seen_date,
         cast(orders.order_amount as decimal(18, 2)) as amount

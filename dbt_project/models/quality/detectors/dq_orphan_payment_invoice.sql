@@ -35,8 +35,8 @@ final as (
         'payments' as entity,
         payments.payment_id as record_id,
         customers.owner_rep_id as rep_id,
-        '回款（' || strftime(payments.payment_date, '%Y-%m-%d') || '，'
-        || format('{:,.2f}', payments.payment_amount) || ' 元）的发票号 '
+        '回款（' || {{ timestamp_text('payments.payment_date', '%Y-%m-%d') }} || '，'
+        || {{ number_text('payments.payment_amount') }} || ' 元）的发票号 '
         || coalesce(payments.invoice_id, '（空）') || ' 在 ERP 发票中不存在' as evidence,
         payments._extract_date as first_seen_date,
         cast(payments.payment_amount as decimal(18, 2)) as amount

@@ -44,11 +44,11 @@ final as (
         'payments' as entity,
         paid_to_date.payment_id as record_id,
         orders.rep_id,
-        '发票 ' || paid_to_date.invoice_id || ' 金额 ' || format('{:,.2f}', paid_to_date.invoice_amount)
-        || ' 元，加上本笔（' || strftime(paid_to_date.payment_date, '%Y-%m-%d') || ' 回款 '
-        || format('{:,.2f}', paid_to_date.payment_amount) || ' 元）累计回款 '
-        || format('{:,.2f}', paid_to_date.paid_amount) || ' 元，多收 '
-        || format('{:,.2f}', paid_to_date.paid_amount - paid_to_date.invoice_amount) || ' 元' as evidence,
+        '发票 ' || paid_to_date.invoice_id || ' 金额 ' || {{ number_text('paid_to_date.invoice_amount') }}
+        || ' 元，加上本笔（' || {{ timestamp_text('paid_to_date.payment_date', '%Y-%m-%d') }} || ' 回款 '
+        || {{ number_text('paid_to_date.payment_amount') }} || ' 元）累计回款 '
+        || {{ number_text('paid_to_date.paid_amount') }} || ' 元，多收 '
+        || {{ number_text('paid_to_date.paid_amount - paid_to_date.invoice_amount') }} || ' 元' as evidence,
         paid_to_date._extract_date as first_seen_date,
         cast(paid_to_date.payment_amount as decimal(18, 2)) as amount
     from paid_to_date

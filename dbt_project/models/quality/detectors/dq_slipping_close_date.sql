@@ -28,7 +28,7 @@ versions as (
         raw_versions.*,
         -- the last promised date before, skipping versions where it was cleared: clearing the date and
         -- entering a later one is a postponement too (a near variant that would hide a push)
-        lag(raw_versions.expected_close_date ignore nulls) over (
+        {{ lag_ignore_nulls('raw_versions.expected_close_date') }} over (
             partition by raw_versions.opportunity_id
             order by raw_versions._extract_date, raw_versions.updated_at, raw_versions._row_number
         ) as previous_close_date
@@ -49,6 +49,10 @@ postponements as (
 
 ),
 
+{%- set postponement -%}
+    {{ timestamp_text('updated_at', '%Y-%m-%d') }} || ' 从 ' || {{ timestamp_text('previous_close_date', '%Y-%m-%d') }}
+            || ' 推到 ' || {{ timestamp_text('expected_close_date', '%Y-%m-%d') }}
+{%- endset %}
 per_opportunity as (
 
     select
@@ -57,11 +61,7 @@ per_opportunity as (
         min(_extract_date) filter (
             where postponement_number = {{ var('dq_slipping_min_postponements') }}
         ) as first_seen_date,
-        string_agg(
-            strftime(updated_at, '%Y-%m-%d') || ' 从 ' || strftime(previous_close_date, '%Y-%m-%d')
-            || ' 推到 ' || strftime(expected_close_date, '%Y-%m-%d'),
-            '；' order by postponement_number
-        ) as postponed_dates
+        {{ ordered_string_agg(postponement, "'；'", 'postponement_number') }} as postponed_dates
     from postponements
     group by opportunity_id
 

@@ -54,16 +54,16 @@ forward_changes as (
 
 ),
 
+{%- set jump -%}
+    {{ timestamp_text('changed_at', '%Y-%m-%d') }} || ' 阶段从「' || from_stage_name || '」直接改为「'
+            || to_stage_name || '」，跳过 ' || (rise - 1) || ' 个阶段'
+{%- endset %}
 jumps as (
 
     select
         opportunity_id,
         min(_extract_date) as first_seen_date,
-        string_agg(
-            strftime(changed_at, '%Y-%m-%d') || ' 阶段从「' || from_stage_name || '」直接改为「'
-            || to_stage_name || '」，跳过 ' || (rise - 1) || ' 个阶段',
-            '；' order by changed_at
-        ) as evidence
+        {{ ordered_string_agg(jump, "'；'", 'changed_at') }} as evidence
     from forward_changes
     where rise >= {{ var('dq_stage_jump_min_rise') }}
     group by opportunity_id
@@ -115,7 +115,7 @@ stage_flags as (
         stage_stays.*,
         coalesce(
             stage_stays.left_at
-            <= stage_stays.changed_at + to_minutes({{ var('dq_stage_backfill_max_minutes') }})
+            <= stage_stays.changed_at + interval {{ var('dq_stage_backfill_max_minutes') }} minutes
             or cast(stage_stays.left_at as date) = cast(stage_stays.changed_at as date),
             false
         ) as is_hollow,
@@ -145,8 +145,8 @@ backfills as (
         -- the hollow stages: from the first entered to the last left
         min(changed_at) filter (where is_hollow) as first_at,
         max(left_at) filter (where is_hollow) as last_at,
-        string_agg(to_stage_name, '、' order by changed_at) filter (where is_hollow) as hollow_names,
-        string_agg(to_stage_name, '、' order by changed_at) filter (
+        {{ ordered_string_agg('to_stage_name', "'、'", 'changed_at') }} filter (where is_hollow) as hollow_names,
+        {{ ordered_string_agg('to_stage_name', "'、'", 'changed_at') }} filter (
             where is_ghost and not is_hollow
         ) as ghost_names
     from unreal_stages
@@ -155,7 +155,7 @@ backfills as (
         count(*) >= {{ var('dq_stage_backfill_min_hollow') }}
         -- one stage is enough when it lasted minutes, or when the history says the deal sat in it for days
         -- while no version of the deal was saved in it
-        or min(datediff('minute', changed_at, left_at)) < {{ var('dq_stage_backfill_max_minutes') }}
+        or min({{ minute_boundaries_between('changed_at', 'left_at') }}) < {{ var('dq_stage_backfill_max_minutes') }}
         or count(*) filter (where is_ghost and not is_hollow) > 0
 
 ),
@@ -171,14 +171,14 @@ backfill_evidence as (
             case when hollow_count > 0 then
                 (hollow_count + 1) || ' 次阶段变更集中在 '
                 || case
-                    when datediff('minute', first_at, last_at) < 60
-                        then strftime(first_at, '%Y-%m-%d %H:%M') || ' 起 '
-                        || datediff('minute', first_at, last_at) || ' 分钟内录入'
+                    when {{ minute_boundaries_between('first_at', 'last_at') }} < 60
+                        then {{ timestamp_text('first_at', '%Y-%m-%d %H:%M') }} || ' 起 '
+                        || {{ minute_boundaries_between('first_at', 'last_at') }} || ' 分钟内录入'
                     when cast(first_at as date) = cast(last_at as date)
-                        then strftime(first_at, '%Y-%m-%d') || ' 当天录入（'
-                        || strftime(first_at, '%H:%M') || '-' || strftime(last_at, '%H:%M') || '）'
+                        then {{ timestamp_text('first_at', '%Y-%m-%d') }} || ' 当天录入（'
+                        || {{ timestamp_text('first_at', '%H:%M') }} || '-' || {{ timestamp_text('last_at', '%H:%M') }} || '）'
                     -- hollow stages on different days: each left on the day it was entered
-                    else strftime(first_at, '%Y-%m-%d') || ' 至 ' || strftime(last_at, '%Y-%m-%d')
+                    else {{ timestamp_text('first_at', '%Y-%m-%d') }} || ' 至 ' || {{ timestamp_text('last_at', '%Y-%m-%d') }}
                         || ' 间的几个单日内录入'
                 end
                 || '，阶段「' || hollow_names || '」没有真实停留'

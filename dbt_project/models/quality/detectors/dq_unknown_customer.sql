@@ -33,7 +33,7 @@ final as (
         'opportunities' as entity,
         opportunities.opportunity_id as record_id,
         opportunities.owner_rep_id as rep_id,
-        '商机（金额 ' || format('{:,.2f}', opportunities.amount) || ' 元）'
+        '商机（金额 ' || {{ number_text('opportunities.amount') }} || ' 元）'
         || case
             when nullif(trim(opportunities.customer_id), '') is null then '没有填写客户编号'
             else '的客户编号 ' || opportunities.customer_id || ' 在 CRM 客户中不存在'

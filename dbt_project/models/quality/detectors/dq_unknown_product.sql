@@ -59,15 +59,15 @@ suggestions as (
     cross join products
     where
         least(
-            damerau_levenshtein(typed_ids.typed_key, upper(replace(trim(products.product_id), ' ', ''))),
-            damerau_levenshtein(typed_ids.typed_key, upper(replace(trim(products.product_name), ' ', '')))
+            {{ damerau_levenshtein_up_to_2('typed_ids.typed_key', "upper(replace(trim(products.product_id), ' ', ''))") }},
+            {{ damerau_levenshtein_up_to_2('typed_ids.typed_key', "upper(replace(trim(products.product_name), ' ', ''))") }}
         ) <= 1
     qualify row_number() over (
         partition by typed_ids.product_id
         order by
             least(
-                damerau_levenshtein(typed_ids.typed_key, upper(replace(trim(products.product_id), ' ', ''))),
-                damerau_levenshtein(typed_ids.typed_key, upper(replace(trim(products.product_name), ' ', '')))
+                {{ damerau_levenshtein_up_to_2('typed_ids.typed_key', "upper(replace(trim(products.product_id), ' ', ''))") }},
+                {{ damerau_levenshtein_up_to_2('typed_ids.typed_key', "upper(replace(trim(products.product_name), ' ', ''))") }}
             ),
             products.product_id
     ) = 1
@@ -81,7 +81,7 @@ final as (
         'opportunities' as entity,
         unknown.opportunity_id as record_id,
         unknown.owner_rep_id as rep_id,
-        '商机（金额 ' || format('{:,.2f}', unknown.amount) || ' 元）的产品编号 '
+        '商机（金额 ' || {{ number_text('unknown.amount') }} || ' 元）的产品编号 '
         || coalesce(nullif(trim(unknown.product_id), ''), '（空）') || ' 不在产品目录中'
         || coalesce(
             '，是否应为 ' || suggestions.suggested_product_id

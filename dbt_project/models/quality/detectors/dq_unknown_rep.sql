@@ -31,7 +31,7 @@ final as (
         'opportunities' as entity,
         opportunities.opportunity_id as record_id,
         opportunities.owner_rep_id as rep_id,
-        '商机（金额 ' || format('{:,.2f}', opportunities.amount) || ' 元）的负责人编号 '
+        '商机（金额 ' || {{ number_text('opportunities.amount') }} || ' 元）的负责人编号 '
         || coalesce(nullif(trim(opportunities.owner_rep_id), ''), '（空）') || ' 不在销售人员名单中' as evidence,
         opportunities._extract_date as first_seen_date,
         cast(opportunities.amount as decimal(18, 2)) as amount

@@ -58,10 +58,10 @@ final as (
         'opportunities' as entity,
         won.opportunity_id as record_id,
         won.owner_rep_id as rep_id,
-        'CRM 签约金额 ' || format('{:,.2f}', won.amount) || ' 元，ERP ' || orders_by_opportunity.order_count
-        || ' 张订单合计 ' || format('{:,.2f}', orders_by_opportunity.order_amount) || ' 元，'
+        'CRM 签约金额 ' || {{ number_text('won.amount') }} || ' 元，ERP ' || orders_by_opportunity.order_count
+        || ' 张订单合计 ' || {{ number_text('orders_by_opportunity.order_amount') }} || ' 元，'
         || case when won.amount > orders_by_opportunity.order_amount then 'CRM 多 ' else 'CRM 少 ' end
-        || format('{:,.2f}', abs(won.amount - orders_by_opportunity.order_amount)) || ' 元' as evidence,
+        || {{ number_text('abs(won.amount - orders_by_opportunity.order_amount)') }} || ' 元' as evidence,
         greatest(won._extract_date, orders_by_opportunity.last_extract_date) as first_seen_date,
         cast(abs(won.amount - orders_by_opportunity.order_amount) as decimal(18, 2)) as amount
     from won

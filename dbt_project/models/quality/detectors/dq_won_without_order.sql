@@ -25,7 +25,7 @@ won as (
 
     select
         opportunities.*,
-        datediff('day', opportunities.closed_date, warehouse_as_of.as_of_date) as days_since_closed
+        {{ days_between('opportunities.closed_date', 'warehouse_as_of.as_of_date') }} as days_since_closed
     from opportunities
     inner join funnel_stages
         on opportunities.stage_key = funnel_stages.stage_key
@@ -53,8 +53,8 @@ final as (
         'opportunities' as entity,
         won.opportunity_id as record_id,
         won.owner_rep_id as rep_id,
-        '商机于 ' || strftime(won.closed_date, '%Y-%m-%d') || ' 签约成交（金额 '
-        || format('{:,.2f}', won.amount) || ' 元），' || won.days_since_closed
+        '商机于 ' || {{ timestamp_text('won.closed_date', '%Y-%m-%d') }} || ' 签约成交（金额 '
+        || {{ number_text('won.amount') }} || ' 元），' || won.days_since_closed
         || ' 天后 ERP 中仍没有带此商机编号的订单' as evidence,
         won._extract_date as first_seen_date,
         cast(won.amount as decimal(18, 2)) as amount

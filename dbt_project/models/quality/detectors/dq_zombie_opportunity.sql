@@ -172,7 +172,7 @@ idle as (
 
     select
         last_touches.*,
-        datediff('day', cast(last_touches.last_touched_at as date), warehouse_as_of.as_of_date) as idle_days
+        {{ days_between('cast(last_touches.last_touched_at as date)', 'warehouse_as_of.as_of_date') }} as idle_days
     from last_touches
     cross join warehouse_as_of
 
@@ -219,9 +219,9 @@ final as (
         'opportunities' as entity,
         idle.opportunity_id as record_id,
         idle.owner_rep_id as rep_id,
-        '未结商机（' || idle.stage_name || '，金额 ' || format('{:,.2f}', idle.amount) || ' 元）已 '
+        '未结商机（' || idle.stage_name || '，金额 ' || {{ number_text('idle.amount') }} || ' 元）已 '
         || idle.idle_days || ' 天没有实质进展（阶段、金额、产品、客户变更或真实拜访/通话）；最后一次：'
-        || strftime(idle.last_touched_at, '%Y-%m-%d')
+        || {{ timestamp_text('idle.last_touched_at', '%Y-%m-%d') }}
         || case
             when touches_since.edit_count > 0 or token_activities.token_count > 0 then
                 '。此后 ' || concat_ws(
@@ -229,7 +229,7 @@ final as (
                     case when touches_since.edit_count > 0 then
                         touches_since.edit_count || ' 次编辑未改动实质内容（其中推迟预计签约日期 '
                         || touches_since.pushed_count || ' 次，只改备注/下一步 ' || touches_since.note_count
-                        || ' 次），最近一次 ' || strftime(idle.updated_at, '%Y-%m-%d')
+                        || ' 次），最近一次 ' || {{ timestamp_text('idle.updated_at', '%Y-%m-%d') }}
                     end,
                     case when token_activities.token_count > 0 then
                         token_activities.token_count || ' 条电话、邮件或极短的拜访'
@@ -249,13 +249,10 @@ final as (
         idle.idle_days > {{ var('dq_zombie_idle_days') }}
         and (
             -- not even touched for that long
-            datediff(
-                'day',
-                cast(greatest(
-                    idle.last_touched_at, touches_since.last_edit_at, token_activities.last_token_at
-                ) as date),
-                warehouse_as_of.as_of_date
-            ) > {{ var('dq_zombie_idle_days') }}
+            {{ days_between(
+                'cast(greatest(idle.last_touched_at, touches_since.last_edit_at, token_activities.last_token_at) as date)',
+                'warehouse_as_of.as_of_date'
+            ) }} > {{ var('dq_zombie_idle_days') }}
             -- touched, but still no progress long after: a touch buys the benefit of the doubt for a
             -- little while (a note may say the customer is deciding), not for ever
             or idle.idle_days > {{ var('dq_zombie_touched_idle_days') }}
