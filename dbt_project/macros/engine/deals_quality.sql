@@ -105,18 +105,6 @@
 {%- endmacro %}
 
 
-{% macro unnest_list(list) -%}
-    {#- one row per element of a list, in a select list: DuckDB unnest, Spark explode -#}
-    {{ return(adapter.dispatch('unnest_list')(list)) }}
-{%- endmacro %}
-{% macro default__unnest_list(list) -%}
-    unnest({{ list }})
-{%- endmacro %}
-{% macro spark__unnest_list(list) -%}
-    explode({{ list }})
-{%- endmacro %}
-
-
 {% macro integer_list(start, stop) -%}
     {#- the list [start, start + 1, ..., stop], empty when stop < start: DuckDB generate_series, Spark
         sequence (which counts down when stop < start) -#}
@@ -143,18 +131,6 @@
 {%- endmacro %}
 {% macro spark__string_list(items) -%}
     cast({{ array_literal(items) }} as array<string>)
-{%- endmacro %}
-
-
-{% macro ordered_string_agg(expression, separator, order_by) -%}
-    {#- string_agg in a given order: DuckDB takes the order inside the call, Spark as within group -#}
-    {{ return(adapter.dispatch('ordered_string_agg')(expression, separator, order_by)) }}
-{%- endmacro %}
-{% macro default__ordered_string_agg(expression, separator, order_by) -%}
-    string_agg({{ expression }}, {{ separator }} order by {{ order_by }})
-{%- endmacro %}
-{% macro spark__ordered_string_agg(expression, separator, order_by) -%}
-    string_agg({{ expression }}, {{ separator }}) within group (order by {{ order_by }})
 {%- endmacro %}
 
 
@@ -199,20 +175,6 @@
     {%- set java_format = format | replace('%Y', 'yyyy') | replace('%m', 'MM') | replace('%d', 'dd')
         | replace('%H', 'HH') | replace('%M', 'mm') | replace('%S', 'ss') -%}
     date_format({{ value }}, '{{ java_format }}')
-{%- endmacro %}
-
-
-{% macro minute_boundaries_between(start_timestamp, end_timestamp) -%}
-    {#- minutes from start to end as DuckDB's date_diff('minute', ...) counts them: minute boundaries
-        crossed (10:00:59 -> 10:01:00 is 1); Spark's timestampdiff counts whole minutes elapsed, so both
-        ends are truncated to the minute first -#}
-    {{ return(adapter.dispatch('minute_boundaries_between')(start_timestamp, end_timestamp)) }}
-{%- endmacro %}
-{% macro default__minute_boundaries_between(start_timestamp, end_timestamp) -%}
-    datediff('minute', {{ start_timestamp }}, {{ end_timestamp }})
-{%- endmacro %}
-{% macro spark__minute_boundaries_between(start_timestamp, end_timestamp) -%}
-    timestampdiff(MINUTE, date_trunc('MINUTE', {{ start_timestamp }}), date_trunc('MINUTE', {{ end_timestamp }}))
 {%- endmacro %}
 
 

@@ -3,19 +3,6 @@
     the shared ones are in cross_engine.sql. default__ is DuckDB's spelling, spark__ Spark's.
 -#}
 
-{% macro ordered_string_agg(measure, delimiter_text, order_by) -%}
-    {#- the non-null values of measure joined by delimiter_text in the order of order_by (an aggregate):
-        DuckDB orders inside the call, Spark only accepts within group (and dbt.listagg drops the order) -#}
-    {{ return(adapter.dispatch('ordered_string_agg')(measure, delimiter_text, order_by)) }}
-{%- endmacro %}
-{% macro default__ordered_string_agg(measure, delimiter_text, order_by) -%}
-    string_agg({{ measure }}, {{ delimiter_text }} order by {{ order_by }})
-{%- endmacro %}
-{% macro spark__ordered_string_agg(measure, delimiter_text, order_by) -%}
-    listagg({{ measure }}, {{ delimiter_text }}) within group (order by {{ order_by }})
-{%- endmacro %}
-
-
 {% macro series_rows(start_value, stop_value, step) -%}
     {#- a table function of one row per value from start_value to stop_value (both included) by step (an
         interval), for "cross join lateral {{ series_rows(...) }} as alias (column)": DuckDB has

@@ -3,18 +3,6 @@
     differently; see cross_engine.sql for the shared ones. default__ is DuckDB's spelling, spark__ Spark's.
 -#}
 
-{% macro unnest_list(list_expr) -%}
-    {#- one row per element of a list, in a select list: DuckDB unnest(), Spark explode() -#}
-    {{ return(adapter.dispatch('unnest_list')(list_expr)) }}
-{%- endmacro %}
-{% macro default__unnest_list(list_expr) -%}
-    unnest({{ list_expr }})
-{%- endmacro %}
-{% macro spark__unnest_list(list_expr) -%}
-    explode({{ list_expr }})
-{%- endmacro %}
-
-
 {% macro inclusive_series(start, stop, step=none) -%}
     {#- the list start, start + step, ... up to stop included (numbers or timestamps): DuckDB's
         generate_series() is Spark's sequence() -#}
@@ -46,18 +34,6 @@
         when 'month' then make_interval(0, 1)
         else make_interval(0, 3)
     end
-{%- endmacro %}
-
-
-{% macro iso_week_label(date) -%}
-    {#- ISO year and week of a date, '2024-W07': Spark has no isoyear() (extract yearofweek), nor week() -#}
-    {{ return(adapter.dispatch('iso_week_label')(date)) }}
-{%- endmacro %}
-{% macro default__iso_week_label(date) -%}
-    isoyear({{ date }}) || '-W' || lpad(cast(week({{ date }}) as string), 2, '0')
-{%- endmacro %}
-{% macro spark__iso_week_label(date) -%}
-    extract(yearofweek from {{ date }}) || '-W' || lpad(cast(weekofyear({{ date }}) as string), 2, '0')
 {%- endmacro %}
 
 
@@ -99,16 +75,4 @@
 {%- endmacro %}
 {% macro spark__avg_as_double(value) -%}
     (cast(sum({{ value }}) as double) / count({{ value }}))
-{%- endmacro %}
-
-
-{% macro iso_day_of_week(date) -%}
-    {#- ISO day of the week, Monday 1 to Sunday 7: DuckDB's isodow(); Spark has weekday(), Monday 0 -#}
-    {{ return(adapter.dispatch('iso_day_of_week')(date)) }}
-{%- endmacro %}
-{% macro default__iso_day_of_week(date) -%}
-    isodow({{ date }})
-{%- endmacro %}
-{% macro spark__iso_day_of_week(date) -%}
-    (weekday({{ date }}) + 1)
 {%- endmacro %}

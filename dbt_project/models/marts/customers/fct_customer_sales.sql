@@ -64,7 +64,7 @@ periods as (
         '{{ grain }}' as period_grain,
         cast(period_series.period_start as date) as period_start_date,
         cast(period_series.period_start + {{ grain_steps[grain] }} - interval 1 day as date) as period_end_date
-    from {{ unnest_date_series(
+    from {{ unnest_series(
         "(select cast(date_trunc('" ~ grain ~ "', min(order_date)) as timestamp) from orders)",
         "(select cast(date_trunc('" ~ grain ~ "', as_of_date) as timestamp) from warehouse_as_of)",
         grain_steps[grain]

@@ -54,7 +54,7 @@ feedback_units as (
 months as (
 
     select cast(month_series.month_start as date) as month_start_date
-    from {{ unnest_date_series(
+    from {{ unnest_series(
         '(select cast(min(month_start_date) as timestamp) from scored)',
         "(select cast(date_trunc('month', as_of_date) as timestamp) from warehouse_as_of)",
         'interval 1 month'

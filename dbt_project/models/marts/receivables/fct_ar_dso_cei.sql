@@ -45,7 +45,7 @@ months as (
         as_of_date
     from (
         select
-            {{ unnest_date_series(
+            {{ unnest_series(
                 "date_trunc('month', first_date)", "date_trunc('month', as_of_date)", 'interval 1 month'
             ) }} as month_start,
             as_of_date

@@ -91,7 +91,7 @@ weeks as (
     select cast(week_start as date) as week_start_date
     from (
         select
-            {{ unnest_date_series('first_week_start_date', 'as_of_week_start_date', 'interval 7 day') }}
+            {{ unnest_series('first_week_start_date', 'as_of_week_start_date', 'interval 7 day') }}
                 as week_start
         from (
             select
@@ -163,7 +163,7 @@ final as (
         || cast(units_by_week.week_start_date as string) as collection_week_id,
         units_by_week.week_start_date,
         cast(units_by_week.week_start_date + interval 6 day as date) as week_end_date,
-        {{ iso_year_week_label('units_by_week.week_start_date') }} as week_label,
+        {{ iso_week_label('units_by_week.week_start_date') }} as week_label,
         units_by_week.week_start_date + interval 6 day <= warehouse_as_of.as_of_date as is_complete_week,
         units_by_week.level,
         units_by_week.unit_id,
