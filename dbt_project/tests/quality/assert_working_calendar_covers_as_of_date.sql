@@ -21,9 +21,9 @@ covered as (
 select
     covered.last_covered_date,
     as_of.as_of_date,
-    '工作日历只到 ' || coalesce(strftime(covered.last_covered_date, '%Y-%m-%d'), '（空）')
+    '工作日历只到 ' || coalesce({{ format_timestamp('covered.last_covered_date', '%Y-%m-%d') }}, '（空）')
     || '，之后的日期按周一至周五判断（节假日也算工作日）：请升级 chinese-calendar 并运行 salesreview refresh-calendar'
-    || ' / the working calendar ends on ' || coalesce(strftime(covered.last_covered_date, '%Y-%m-%d'), '(empty)')
+    || ' / the working calendar ends on ' || coalesce({{ format_timestamp('covered.last_covered_date', '%Y-%m-%d') }}, '(empty)')
     || ': later days are judged Monday-Friday, holidays included; upgrade chinese-calendar and run'
     || ' salesreview refresh-calendar' as message
 from as_of
