@@ -134,3 +134,72 @@
 {% macro spark__unnest_list(list_expr) -%}
     explode({{ list_expr }})
 {%- endmacro %}
+
+
+{% macro string_literal(text) -%}
+    {#- a SQL string literal of a Jinja string: Spark's parser unescapes backslashes in literals, DuckDB's not -#}
+    {{ return(adapter.dispatch('string_literal')(text)) }}
+{%- endmacro %}
+{% macro default__string_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+{% macro spark__string_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
+{% macro regex_literal(pattern) -%}
+    {#- a regular expression written for DuckDB (RE2) as a SQL literal. Spark's (Java) differs in spelling:
+        the Han script is \p{IsHan}, and \s also matches a vertical tab (RE2: [\t\n\f\r ]), so \s is spelled
+        out (a nested class, valid inside a character class too). Give the pattern as a Jinja string: \s, \p,
+        \[ and \] stay as written (Jinja unescapes only \\, \t, \n, \b ... ). -#}
+    {{ return(adapter.dispatch('regex_literal')(pattern)) }}
+{%- endmacro %}
+{% macro default__regex_literal(pattern) -%}
+    {{ string_literal(pattern) }}
+{%- endmacro %}
+{% macro spark__regex_literal(pattern) -%}
+    {{ string_literal(pattern | replace('\\p{Han}', '\\p{IsHan}') | replace('\\s', '[\\t\\n\\f\\r ]')) }}
+{%- endmacro %}
+
+
+{% macro regexp_replace_all(text, pattern, replacement="''") -%}
+    {#- every match of pattern (a Jinja string, see regex_literal) replaced: DuckDB replaces the first
+        match unless told 'g', Spark always replaces all (its 4th argument is a start position) -#}
+    {{ return(adapter.dispatch('regexp_replace_all')(text, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__regexp_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ regex_literal(pattern) }}, {{ replacement }}, 'g')
+{%- endmacro %}
+{% macro spark__regexp_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ regex_literal(pattern) }}, {{ replacement }})
+{%- endmacro %}
+
+
+{% macro regex_full_match(text, pattern) -%}
+    {#- whether the whole text matches pattern (a SQL expression, e.g. regex_literal(...)): Spark has no
+        regexp_full_match, its rlike finds a match anywhere, so the pattern is anchored (\z: the very end,
+        as RE2's full match; Java's $ would allow a final line break) -#}
+    {{ return(adapter.dispatch('regex_full_match')(text, pattern)) }}
+{%- endmacro %}
+{% macro default__regex_full_match(text, pattern) -%}
+    regexp_full_match({{ text }}, {{ pattern }})
+{%- endmacro %}
+{% macro spark__regex_full_match(text, pattern) -%}
+    ({{ text }} rlike concat('^(?:', {{ pattern }}, ')\\z'))
+{%- endmacro %}
+
+
+{% macro timestamp_text(value, format) -%}
+    {#- a date or timestamp as text, format in strftime's spelling (%Y %m %d %H %M %S): Spark's date_format
+        takes Java's pattern letters -#}
+    {{ return(adapter.dispatch('timestamp_text')(value, format)) }}
+{%- endmacro %}
+{% macro default__timestamp_text(value, format) -%}
+    strftime({{ value }}, '{{ format }}')
+{%- endmacro %}
+{% macro spark__timestamp_text(value, format) -%}
+    {%- set java_format = format | replace('%Y', 'yyyy') | replace('%m', 'MM') | replace('%d', 'dd')
+        | replace('%H', 'HH') | replace('%M', 'mm') | replace('%S', 'ss') -%}
+    date_format({{ value }}, '{{ java_format }}')
+{%- endmacro %}

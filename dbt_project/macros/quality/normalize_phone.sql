@@ -7,15 +7,17 @@
 -#}
 
 {% macro normalize_phone(phone_column) -%}
+    {#- the extension cut off, from its word to the end of the text ([^\n]*\z: what RE2's .*$ means, which
+        Java's does not quite) -#}
+    {%- set without_extension = regexp_replace_all(phone_column, '(?i)(转|分机|ext|#)[^\\n]*\\z', "''") -%}
     {%- set digits -%}
         {{ regexp_replace_all(
-            "translate(regexp_replace(" ~ phone_column ~ ", '(?i)(转|分机|ext|#).*$', ''), '０１２３４５６７８９', '0123456789')",
-            '[^0-9]'
+            "translate(" ~ without_extension ~ ", '０１２３４５６７８９', '0123456789')", '[^0-9]', "''"
         ) }}
     {%- endset -%}
     case
-        when {{ regex_full_match(digits, "'(0086|86|0)?1[3-9][0-9]{9}'") }} then right({{ digits }}, 11)
-        when {{ regex_full_match(digits, "'(0086|86)[1-9][0-9]{8,10}'") }}
+        when {{ regex_full_match(digits, regex_literal('(0086|86|0)?1[3-9][0-9]{9}')) }} then right({{ digits }}, 11)
+        when {{ regex_full_match(digits, regex_literal('(0086|86)[1-9][0-9]{8,10}')) }}
             then '0' || regexp_replace({{ digits }}, '^(0086|86)', '')
         else nullif({{ digits }}, '')
     end
@@ -26,8 +28,8 @@
     without it is one; a mobile or anything else as it is. Area codes: 010 and 02x, else 0 + 3 digits. -#}
 {% macro phone_local_number(phone_key) -%}
     case
-        when {{ regex_full_match(phone_key, "'0(10|2[0-9])[0-9]{7,8}'") }} then substr({{ phone_key }}, 4)
-        when {{ regex_full_match(phone_key, "'0[3-9][0-9]{2}[0-9]{7,8}'") }} then substr({{ phone_key }}, 5)
+        when {{ regex_full_match(phone_key, regex_literal('0(10|2[0-9])[0-9]{7,8}')) }} then substr({{ phone_key }}, 4)
+        when {{ regex_full_match(phone_key, regex_literal('0[3-9][0-9]{2}[0-9]{7,8}')) }} then substr({{ phone_key }}, 5)
         else {{ phone_key }}
     end
 {%- endmacro %}

@@ -14,7 +14,9 @@ names as (
     union
     select city, city || '市' from cities
     union
-    select city, trim(alias) from cities, unnest(string_split(aliases, '|')) as alias_list (alias)
+    select city, trim(alias) from (
+        select city, {{ unnest_list(split_on_text('aliases', '|')) }} as alias from cities
+    )
     where trim(alias) <> ''
 
 ),
@@ -34,10 +36,15 @@ written_forms as (
 
     select city, written from names
     union
-    select names.city, prefix.prefix || names.written
-    from names
-    inner join provinces on names.city = provinces.city
-    cross join unnest([provinces.province, provinces.province_short]) as prefix (prefix)
+    select city, prefix || written
+    from (
+        select
+            names.city,
+            names.written,
+            {{ unnest_list(array_literal(['provinces.province', 'provinces.province_short'])) }} as prefix
+        from names
+        inner join provinces on names.city = provinces.city
+    )
 
 ),
 

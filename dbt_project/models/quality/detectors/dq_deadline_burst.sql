@@ -14,6 +14,9 @@
 -- sitting far from any review (e.g. on the Wednesday after a Monday review).
 {%- set weekday = var('dq_review_weekday') %}
 {%- set min_activities = var('dq_burst_min_activities') %}
+{#- the review time of day ('10:00') in seconds after midnight -#}
+{%- set review_time = (var('dq_review_time') ~ ':0:0').split(':') %}
+{%- set review_seconds = review_time[0] | int * 3600 + review_time[1] | int * 60 + review_time[2] | int %}
 with
 
 activities as (
@@ -30,15 +33,19 @@ working_calendar as (
 days as (
 
     select
-        cast(day as date) as day,
-        coalesce(working_calendar.is_working_day, isodow(day) <= 5) as is_working_day
-    from range(
-        (select cast(min(cast(logged_at as date)) - 40 as timestamp) from activities),
-        (select cast(max(cast(logged_at as date)) + 40 as timestamp) from activities),
-        interval 1 day
-    ) as days (day)
+        days.day,
+        coalesce(working_calendar.is_working_day, {{ iso_day_of_week('days.day') }} <= 5) as is_working_day
+    from (
+        select {{ each_day_between('first_day', 'last_day') }} as day
+        from (
+            select
+                min(cast(logged_at as date)) - 40 as first_day,
+                max(cast(logged_at as date)) + 39 as last_day
+            from activities
+        )
+    ) as days
     left join working_calendar
-        on working_calendar.calendar_date = cast(days.day as date)
+        on working_calendar.calendar_date = days.day
 
 ),
 
@@ -49,7 +56,7 @@ working_days as (
 -- the days a review is meant for: the weekly review's weekday, the first of the month
 meant_days as (
 
-    select day from days where isodow(day) = {{ weekday }}
+    select day from days where {{ iso_day_of_week('day') }} = {{ weekday }}
     {%- if var('dq_monthly_review') %}
     union
     select day from days where day(day) = 1
@@ -61,8 +68,8 @@ reviews as (
 
     select distinct
         -- held on the first working day from the day it was meant for
-        (select min(working_days.day) from working_days where working_days.day >= meant_days.day)
-        + cast('{{ var("dq_review_time") }}' as time) as review_at
+        cast((select min(working_days.day) from working_days where working_days.day >= meant_days.day) as timestamp)
+        + interval {{ review_seconds }} seconds as review_at
     from meant_days
 
 ),
@@ -73,11 +80,11 @@ review_windows as (
         review_at,
         -- opens at the review time on the last working day before the review day, a weekday (a make-up
         -- Saturday before a long holiday is a working day, but the eve of the holiday is the Friday)
-        (
+        cast((
             select max(working_days.day) from working_days
-            where working_days.day < cast(reviews.review_at as date) and isodow(working_days.day) <= 5
-        )
-        + cast('{{ var("dq_review_time") }}' as time) as window_opens_at
+            where working_days.day < cast(reviews.review_at as date) and {{ iso_day_of_week('working_days.day') }} <= 5
+        ) as timestamp)
+        + interval {{ review_seconds }} seconds as window_opens_at
     from reviews
     where review_at is not null
 
@@ -116,7 +123,7 @@ window_sittings as (
         on
             entry.rep_id = window_start.rep_id
             and entry.logged_at >= window_start.logged_at
-            and entry.logged_at <= window_start.logged_at + to_minutes({{ var('dq_burst_window_minutes') }})
+            and entry.logged_at <= window_start.logged_at + interval {{ var('dq_burst_window_minutes') }} minutes
     group by window_start.rep_id, window_start.logged_at
     having count(*) >= {{ min_activities }}
 
@@ -134,7 +141,8 @@ runs as (
         select
             *,
             coalesce(
-                epoch(logged_at) - epoch(lag(logged_at) over (partition by rep_id order by logged_at, activity_id))
+                cast({{ epoch_seconds('logged_at') }} as double)
+                - cast({{ epoch_seconds('lag(logged_at) over (partition by rep_id order by logged_at, activity_id)') }} as double)
                 > 60 * {{ var('dq_burst_max_gap_minutes') }},
                 true
             ) as starts_run
@@ -195,18 +203,27 @@ final as (
         'activities' as entity,
         activity_id as record_id,
         rep_id,
-        rep_id || ' 于 ' || strftime(sitting_start, '%Y-%m-%d %H:%M') || '-' || strftime(sitting_end, '%H:%M')
-        || '（' || ['周一', '周二', '周三', '周四', '周五', '周六', '周日'][isodow(sitting_start)]
-        || '）集中补录 ' || entry_count || ' 条以前日期的活动，距 ' || strftime(review_at, '%Y-%m-%d %H:%M')
-        || ' 复盘还有 ' || cast(floor((epoch(review_at) - epoch(sitting_end)) / 3600) as integer)
-        || ' 小时，本条日期 ' || strftime(activity_at, '%Y-%m-%d') || ' / ' || entry_count
+        rep_id || ' 于 ' || {{ timestamp_text('sitting_start', '%Y-%m-%d %H:%M') }} || '-'
+        || {{ timestamp_text('sitting_end', '%H:%M') }}
+        -- 周一 ... 周日
+        || '（周' || substr('一二三四五六日', {{ iso_day_of_week('sitting_start') }}, 1)
+        || '）集中补录 ' || entry_count || ' 条以前日期的活动，距 ' || {{ timestamp_text('review_at', '%Y-%m-%d %H:%M') }}
+        || ' 复盘还有 ' || cast(floor((review_epoch - sitting_end_epoch) / 3600) as integer)
+        || ' 小时，本条日期 ' || {{ timestamp_text('activity_at', '%Y-%m-%d') }} || ' / ' || entry_count
         || ' activities for earlier days logged within '
-        || cast(round((epoch(sitting_end) - epoch(sitting_start)) / 60) as integer) || ' minutes, '
-        || cast(floor((epoch(review_at) - epoch(sitting_end)) / 3600) as integer)
-        || ' h before the review of ' || strftime(review_at, '%Y-%m-%d %H:%M') as evidence,
+        || cast(round((sitting_end_epoch - sitting_start_epoch) / 60) as integer) || ' minutes, '
+        || cast(floor((review_epoch - sitting_end_epoch) / 3600) as integer)
+        || ' h before the review of ' || {{ timestamp_text('review_at', '%Y-%m-%d %H:%M') }} as evidence,
         complete_extract_date as first_seen_date,
         cast(null as decimal(18, 2)) as amount
-    from flagged
+    from (
+        select
+            *,
+            cast({{ epoch_seconds('review_at') }} as double) as review_epoch,
+            cast({{ epoch_seconds('sitting_start') }} as double) as sitting_start_epoch,
+            cast({{ epoch_seconds('sitting_end') }} as double) as sitting_end_epoch
+        from flagged
+    )
 
 )
 

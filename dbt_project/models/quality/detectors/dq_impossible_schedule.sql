@@ -14,6 +14,8 @@
 -- which gives the recorded times.
 {%- set modes = var('dq_travel_modes') %}
 {%- set mode_labels = {'road': '驾车', 'rail': '高铁', 'air': '飞机'} %}
+{%- set labelled_modes = [] %}
+{%- for name in modes %}{% do labelled_modes.append((mode_labels.get(name, name), name)) %}{% endfor %}
 {%- set share = var('dq_schedule_duration_share') %}
 with
 
@@ -39,7 +41,8 @@ visits as (
         activities.activity_at,
         -- a duration not recorded counts as none: the visit is judged by its start only
         greatest(coalesce(activities.duration_minutes, 0), 0) as duration_minutes,
-        activities.activity_at + to_minutes(greatest(coalesce(activities.duration_minutes, 0), 0)) as ends_at,
+        activities.activity_at
+        + greatest(coalesce(activities.duration_minutes, 0), 0) * interval 1 minute as ends_at,
         cast(activities.activity_at as date) as visit_date,
         activities._extract_date,
         row_number() over (
@@ -69,9 +72,10 @@ pairs as (
         later.ends_at as later_ends_at,
         later.visit_no = earlier.visit_no + 1 as is_consecutive,
         -- from the recorded end (the evidence) and from the believed end (the judgement)
-        (epoch(later.activity_at) - epoch(earlier.ends_at)) / 60.0 as gap_minutes,
-        (epoch(later.activity_at) - epoch(earlier.activity_at)) / 60.0
-        - {{ share }} * earlier.duration_minutes as believed_gap_minutes,
+        (cast({{ epoch_seconds('later.activity_at') }} as double) - cast({{ epoch_seconds('earlier.ends_at') }} as double))
+        / 60.0 as gap_minutes,
+        (cast({{ epoch_seconds('later.activity_at') }} as double) - cast({{ epoch_seconds('earlier.activity_at') }} as double))
+        / 60.0 - {{ share }} * earlier.duration_minutes as believed_gap_minutes,
         case
             when earlier.is_known_city and later.is_known_city and earlier.city <> later.city
                 then 2 * 6371 * asin(sqrt(
@@ -90,20 +94,30 @@ pairs as (
 
 ),
 
+-- the trip by each way to make it: overhead + distance x route factor / speed
+trips as (
+
+    select
+        *,
+        {%- for name, mode in modes.items() %}
+        {{ mode.overhead_minutes }} + distance_km * {{ mode.route_factor }} / {{ mode.kmh }} * 60 as {{ name }}_minutes
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from pairs
+
+),
+
 judged_pairs as (
 
     select
         *,
-        -- the fastest way to make the trip: overhead + distance x route factor / speed, per mode
-        list_sort([
-            {%- for name, mode in modes.items() %}
-            {
-                'minutes': {{ mode.overhead_minutes }} + distance_km * {{ mode.route_factor }} / {{ mode.kmh }} * 60,
-                'mode': '{{ mode_labels.get(name, name) }}'
-            }{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ])[1] as fastest
-    from pairs
+        -- the fastest way to make the trip
+        {% if modes | length > 1 -%}
+        least({% for name in modes %}{{ name }}_minutes{% if not loop.last %}, {% endif %}{% endfor %})
+        {%- else -%}
+        {% for name in modes %}{{ name }}_minutes{% endfor %}
+        {%- endif %} as fastest_minutes
+    from trips
 
 ),
 
@@ -111,9 +125,15 @@ conflicts as (
 
     select
         *,
+        -- the fastest mode's label (of two as fast, the first label in text order)
+        case
+            {%- for label, name in labelled_modes | sort %}
+            when {{ name }}_minutes = fastest_minutes then '{{ label }}'
+            {%- endfor %}
+        end as fastest_mode,
         case
             when gap_minutes < 0 then 'overlap'
-            when is_consecutive and distance_km is not null and believed_gap_minutes < fastest.minutes
+            when is_consecutive and distance_km is not null and believed_gap_minutes < fastest_minutes
                 then 'travel'
         end as conflict
     from judged_pairs
@@ -152,19 +172,19 @@ impossible_pairs as (
         conflict_sides.rep_id,
         case
             when conflict = 'overlap' then
-                '与 ' || other_id || '（' || other_city || ' ' || strftime(other_at, '%H:%M') || '-'
-                || strftime(other_ends_at, '%H:%M') || '）时间重叠 '
+                '与 ' || other_id || '（' || other_city || ' ' || {{ timestamp_text('other_at', '%H:%M') }} || '-'
+                || {{ timestamp_text('other_ends_at', '%H:%M') }} || '）时间重叠 '
                 || cast(floor(-gap_minutes) as integer) || ' 分钟 / overlaps visit ' || other_id || ' by '
                 || cast(floor(-gap_minutes) as integer) || ' min'
             else
-                '与 ' || other_id || '（' || other_city || ' ' || strftime(other_at, '%H:%M') || '-'
-                || strftime(other_ends_at, '%H:%M') || '）之间只有 '
+                '与 ' || other_id || '（' || other_city || ' ' || {{ timestamp_text('other_at', '%H:%M') }} || '-'
+                || {{ timestamp_text('other_ends_at', '%H:%M') }} || '）之间只有 '
                 || cast(floor(greatest(gap_minutes, 0)) as integer) || ' 分钟，' || earlier_city || '→'
                 || later_city || '约 ' || cast(round(distance_km) as integer) || ' 公里，最快也要 '
-                || cast(ceil(fastest.minutes) as integer) || ' 分钟（' || fastest.mode || '） / only '
+                || cast(ceil(fastest_minutes) as integer) || ' 分钟（' || fastest_mode || '） / only '
                 || cast(floor(greatest(gap_minutes, 0)) as integer) || ' min between this visit and '
                 || other_id || ', ' || cast(round(distance_km) as integer) || ' km away: the trip takes at least '
-                || cast(ceil(fastest.minutes) as integer) || ' min'
+                || cast(ceil(fastest_minutes) as integer) || ' min'
         end as reason,
         evidence_extract_date
     from conflict_sides
@@ -178,8 +198,14 @@ crowded_days as (
         visit_date,
         count(*) as visit_count,
         -- the day is crowded from the extract that brought the visit one over the limit
-        list_sort(list(_extract_date))[{{ var('dq_schedule_max_visits_per_day') + 1 }}] as crowded_extract_date
-    from visits
+        max(case when extract_no = {{ var('dq_schedule_max_visits_per_day') + 1 }} then _extract_date end)
+            as crowded_extract_date
+    from (
+        select
+            *,
+            row_number() over (partition by rep_id, visit_date order by _extract_date nulls last) as extract_no
+        from visits
+    )
     group by rep_id, visit_date
     having count(*) > {{ var('dq_schedule_max_visits_per_day') }}
 
@@ -215,7 +241,7 @@ final as (
         'activities' as entity,
         activity_id as record_id,
         rep_id,
-        string_agg(reason, '; ' order by reason) as evidence,
+        {{ string_agg_sorted('reason', "'; '") }} as evidence,
         min(evidence_extract_date) as first_seen_date,
         cast(null as decimal(18, 2)) as amount
     from reasons

@@ -14,7 +14,8 @@ delays as (
         activity_at,
         logged_at,
         _extract_date,
-        (epoch(logged_at) - epoch(activity_at)) / 3600.0 as hours_late
+        (cast({{ epoch_seconds('logged_at') }} as double) - cast({{ epoch_seconds('activity_at') }} as double))
+        / 3600.0 as hours_late
     from activities
 
 ),
@@ -26,8 +27,8 @@ final as (
         'activities' as entity,
         activity_id as record_id,
         rep_id,
-        '活动发生于 ' || strftime(activity_at, '%Y-%m-%d %H:%M')
-        || '，' || strftime(logged_at, '%Y-%m-%d %H:%M') || ' 才录入，晚了 '
+        '活动发生于 ' || {{ timestamp_text('activity_at', '%Y-%m-%d %H:%M') }}
+        || '，' || {{ timestamp_text('logged_at', '%Y-%m-%d %H:%M') }} || ' 才录入，晚了 '
         || cast(floor(hours_late) as integer) || ' 小时（上限 {{ var("dq_late_logging_max_hours") }} 小时）'
         || ' / logged ' || cast(floor(hours_late) as integer) || ' h after it happened (limit '
         || '{{ var("dq_late_logging_max_hours") }} h)' as evidence,

@@ -40,9 +40,7 @@ bounds as (
 calendar_days as (
 
     select
-        cast(unnest(generate_series(
-            cast(first_date as timestamp), cast(last_date as timestamp), interval 1 day
-        )) as date) as work_date
+        {{ each_day_between('first_date', 'last_date') }} as work_date
     from bounds
 
 ),
@@ -75,7 +73,7 @@ judged_days as (
         coalesce(regional.holiday_name_en, mainland.holiday_name_en) as holiday_name_en,
         mainland.calendar_date is null as is_beyond_calendar,
         -- beyond the calendar: Monday to Friday
-        coalesce(regional.is_working_day, mainland.is_working_day, isodow(rep_days.work_date) <= 5)
+        coalesce(regional.is_working_day, mainland.is_working_day, {{ iso_day_of_week('rep_days.work_date') }} <= 5)
             as is_working_day
     from rep_days
     left join working_calendar as mainland
@@ -99,7 +97,8 @@ logged_days as (
         cast(activity_at as date) as work_date,
         count(*) as activity_count,
         bool_or(activity_type = '拜访') as has_visit,
-        min(date_diff('minute', activity_at, logged_at)) / 60.0 as first_entry_hours
+        -- minutes as DuckDB's date_diff counts them: the minute boundaries crossed
+        cast(min({{ minute_boundaries_between('activity_at', 'logged_at') }}) as double) / 60.0 as first_entry_hours
     from activities
     group by all
 
@@ -128,10 +127,11 @@ final as (
     select
         'missing_activity_day' as rule_id,
         'rep_days' as entity,
-        rep_work_days.rep_id || ':' || strftime(rep_work_days.work_date, '%Y-%m-%d') as record_id,
+        rep_work_days.rep_id || ':' || {{ timestamp_text('rep_work_days.work_date', '%Y-%m-%d') }} as record_id,
         rep_work_days.rep_id,
-        rep_work_days.rep_id || ' ' || rep_work_days.rep_name || ' 在 ' || strftime(rep_work_days.work_date, '%Y-%m-%d')
-        || '（' || ['周一', '周二', '周三', '周四', '周五', '周六', '周日'][isodow(rep_work_days.work_date)]
+        rep_work_days.rep_id || ' ' || rep_work_days.rep_name || ' 在 ' || {{ timestamp_text('rep_work_days.work_date', '%Y-%m-%d') }}
+        -- 周一 ... 周日
+        || '（周' || substr('一二三四五六日', {{ iso_day_of_week('rep_work_days.work_date') }}, 1)
         || case
             when rep_work_days.day_kind = 'makeup_workday'
                 then '，' || coalesce(rep_work_days.holiday_name_zh, '') || '调休上班'

@@ -40,7 +40,7 @@ rep_numbers as (
 
     select
         {{ phone_local_number(normalize_phone('mobile')) }} as phone_key,
-        string_agg(rep_id, ', ' order by rep_id) as rep_ids
+        {{ string_agg_sorted('rep_id', "', '") }} as rep_ids
     from {{ ref('stg_crm__reps') }}
     where mobile is not null
     group by 1
@@ -56,7 +56,7 @@ masked as (
         keys.phone_key,
         left(keys.phone_key, position - 1) || '_' || substr(keys.phone_key, position + 1) as masked_key
     from keys
-    cross join range(1, 12) as positions(position)
+    cross join (select {{ unnest_list(array_literal(range(1, 12) | list)) }} as position) as positions
     where keys.phone_is_mobile
 
 ),
@@ -92,7 +92,7 @@ number_groups as (
         count(keys.contact_name) = count(*) as every_contact_named,
         bool_or(neighbours.is_near) as has_near_number,
         bool_and(keys.phone_is_mobile) as is_mobile,
-        string_agg(distinct neighbours.neighbour_id, ', ' order by neighbours.neighbour_id) as customer_ids
+        {{ string_agg_sorted('neighbours.neighbour_id', "', '", distinct=true) }} as customer_ids
     from neighbours
     inner join keys on neighbours.neighbour_id = keys.customer_id
     group by neighbours.customer_id
@@ -116,17 +116,21 @@ suspicious_groups as (
 
 flags as (
 
-    -- every member of a suspicious group (the group of its centre), once, with the largest group
+    -- every member of a suspicious group (the group of its centre), once, with the largest group (of two
+    -- as large, the one whose customer ids come first)
     select
         neighbours.neighbour_id as customer_id,
         'shared' as reason,
-        arg_max(suspicious_groups.customer_count, suspicious_groups.customer_count) as customer_count,
-        arg_max(suspicious_groups.customer_ids, suspicious_groups.customer_count) as customer_ids,
-        arg_max(suspicious_groups.has_near_number, suspicious_groups.customer_count) as has_near_number,
+        suspicious_groups.customer_count,
+        suspicious_groups.customer_ids,
+        suspicious_groups.has_near_number,
         cast(null as string) as rep_ids
     from suspicious_groups
     inner join neighbours on suspicious_groups.centre_id = neighbours.customer_id
-    group by neighbours.neighbour_id
+    qualify row_number() over (
+        partition by neighbours.neighbour_id
+        order by suspicious_groups.customer_count desc, suspicious_groups.customer_ids
+    ) = 1
 
 ),
 
@@ -147,21 +151,37 @@ edited_numbers as (
 
 ),
 
+-- the edited-in numbers, per owner
+edited_in_groups as (
+
+    select
+        keys.owner_rep_id,
+        keys.phone_key,
+        count(*) as customer_count,
+        {{ string_agg_sorted('keys.customer_id', "', '") }} as customer_ids,
+        count(distinct keys.contact_name) as contacts
+    from keys
+    inner join edited_numbers on keys.customer_id = edited_numbers.customer_id
+    group by keys.owner_rep_id, keys.phone_key
+
+),
+
 edited_in_flags as (
 
     select
         keys.customer_id,
         'edited_in' as reason,
-        count(*) over (partition by keys.owner_rep_id, keys.phone_key) as customer_count,
-        string_agg(keys.customer_id, ', ') over (
-            partition by keys.owner_rep_id, keys.phone_key order by keys.customer_id
-            rows between unbounded preceding and unbounded following
-        ) as customer_ids,
+        edited_in_groups.customer_count,
+        edited_in_groups.customer_ids,
         false as has_near_number,
         cast(null as string) as rep_ids,
-        count(distinct keys.contact_name) over (partition by keys.owner_rep_id, keys.phone_key) as contacts
+        edited_in_groups.contacts
     from keys
     inner join edited_numbers on keys.customer_id = edited_numbers.customer_id
+    inner join edited_in_groups
+        on
+            keys.owner_rep_id is not distinct from edited_in_groups.owner_rep_id
+            and keys.phone_key = edited_in_groups.phone_key
 
 ),
 
@@ -188,7 +208,9 @@ all_flags as (
         union all
         select * from flags
         union all
-        select * exclude (contacts) from edited_in_flags where customer_count >= 2 and contacts = customer_count
+        select customer_id, reason, customer_count, customer_ids, has_near_number, rep_ids
+        from edited_in_flags
+        where customer_count >= 2 and contacts = customer_count
     )
 
 ),
