@@ -75,12 +75,27 @@ def export_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]],
     return len(listed)
 
 
+# Spark's own log, errors only (dbt_project/profiles.yml points the session at it): at its default level it
+# writes a warning per query ("Using an existing Spark session"), hundreds a night, into the build log.
+SPARK_LOG_SETTINGS = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+
+
 def reset_spark_catalog(spark: Path) -> None:
     """A Spark build rebuilds every model: it starts from an empty catalog and warehouse, so that no table
     half-written by a killed build (a folder the catalog does not know) stops Spark from creating it
     again. The catalog then holds this build's tables until the next one, for `dbt show` or `dbt test`."""
     for part in ("warehouse", "metastore_db"):
         shutil.rmtree(spark / part, ignore_errors=True)
+    spark.mkdir(parents=True, exist_ok=True)
+    (spark / "log4j2.properties").write_text(SPARK_LOG_SETTINGS)
 
 
 def spark_tables(warehouse_dir: Path) -> list[tuple[str, str, Path]]:
