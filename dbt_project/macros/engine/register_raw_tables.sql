@@ -15,8 +15,10 @@
     {#- Register the tables an index Parquet file lists (schema_name, table_name, location) as external
         Parquet tables, replacing what the catalog had under those names. -#}
     {%- set tables = run_query("select schema_name, table_name, location from parquet.`" ~ index ~ "`") -%}
-    {%- for schema_name, table_name, location in tables.rows -%}
+    {%- for schema_name in tables.columns['schema_name'].values() | unique -%}
         {%- do run_query("create database if not exists " ~ schema_name) -%}
+    {%- endfor -%}
+    {%- for schema_name, table_name, location in tables.rows -%}
         {%- do run_query("drop table if exists " ~ schema_name ~ "." ~ table_name) -%}
         {%- do run_query(
             "create table " ~ schema_name ~ "." ~ table_name ~ " using parquet location '" ~ location ~ "'"

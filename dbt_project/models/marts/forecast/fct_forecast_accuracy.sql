@@ -34,7 +34,8 @@ final as (
         cast(sum(abs(forecast_error)) filter (where has_full_history) as double)
         / cast(nullif(sum(actual_amount) filter (where has_full_history), 0) as double) as weighted_abs_pct_error,
         cast(avg(pct_error_exact) filter (where has_full_history) as double) as mean_pct_error,
-        cast(avg(case when is_within_target then 1.0 else 0.0 end) filter (where has_full_history) as double)
+        -- 1e0, a double: Spark's average of the decimal 1.0 keeps only 5 decimals
+        avg(case when is_within_target then 1e0 else 0e0 end) filter (where has_full_history)
             as share_within_target,
         cast(count(*) as integer) as all_period_count,
         cast(avg(abs_pct_error_exact) as double) as all_periods_mean_abs_pct_error,
