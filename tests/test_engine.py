@@ -10,7 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib.engine import engine, export_raw_tables, import_spark_tables, spark_dir, spark_tables
+from pipelines.lib.engine import (
+    engine,
+    export_raw_tables,
+    import_spark_tables,
+    java_missing,
+    spark_dir,
+    spark_tables,
+)
 from pipelines.lib.warehouse_diff import compare_warehouses
 
 
@@ -129,3 +136,14 @@ def test_engines_agree_on_money_to_the_cent_and_rates_to_1e9(tmp_path, other, pr
         assert differences == []
     else:
         assert any(line.startswith(problem) for line in differences), differences
+
+
+def test_a_machine_without_java_is_told_what_spark_needs(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert java_missing() == (
+        "no Java on PATH: Spark needs Java 17 or newer (Debian: apt-get install default-jre-headless)"
+    )
+    old_java = tmp_path / "java"  # a Java 8 prints its version as 1.8
+    old_java.write_text("#!/bin/sh\necho 'openjdk version \"1.8.0_402\"' >&2\n")
+    old_java.chmod(0o755)
+    assert java_missing() == 'Spark needs Java 17 or newer; `java -version` says: openjdk version "1.8.0_402"'

@@ -5,37 +5,21 @@ DuckDB build: same rows, money to the cent, rates to 1e-9. Needs a Java runtime 
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import subprocess
 from datetime import date
 
 import duckdb
 import pytest
 
-from pipelines.lib.engine import spark_tables
+from pipelines.lib.engine import java_missing, spark_tables
 from pipelines.lib.warehouse_diff import compare_warehouses
-
-
-def _java_missing() -> str | None:
-    """Why Spark cannot run here, or None."""
-    java = shutil.which("java")
-    if java is None:
-        return "no Java runtime on PATH (Spark needs Java 17 or newer: apt-get install default-jre-headless)"
-    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
-    found = re.search(r'version "(\d+)', version)
-    if found is None or int(found.group(1)) < 17:
-        first_line = version.splitlines()[0] if version else "?"
-        return f"Spark 4 needs Java 17 or newer; this machine has: {first_line}"
-    return None
-
 
 END_DATE = date(2026, 11, 19)
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.spark,
-    pytest.mark.skipif(_java_missing() is not None, reason=_java_missing() or ""),
+    pytest.mark.skipif(java_missing() is not None, reason=java_missing() or ""),
 ]
 
 

@@ -10,7 +10,9 @@ which is then published as on DuckDB. See README "When one machine is not enough
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -27,6 +29,19 @@ def engine(environ=os.environ) -> str:
     if name not in ENGINES:
         raise ValueError(f"{ENGINE_VARIABLE}={name!r}: the engine is one of {', '.join(ENGINES)}")
     return name
+
+
+def java_missing() -> str | None:
+    """Why Spark cannot start on this machine (no Java 17 or newer), or None."""
+    java = shutil.which("java")
+    if java is None:
+        return "no Java on PATH: Spark needs Java 17 or newer (Debian: apt-get install default-jre-headless)"
+    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    found = re.search(r'version "(?:1\.)?(\d+)', version)
+    if found is None or int(found.group(1)) < 17:
+        first_line = version.splitlines()[0] if version else "?"
+        return f"Spark needs Java 17 or newer; `java -version` says: {first_line}"
+    return None
 
 
 def spark_dir(warehouse_path: Path, environ=os.environ) -> Path:

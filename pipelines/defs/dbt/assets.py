@@ -16,6 +16,7 @@ from pipelines.lib.engine import (
     engine,
     export_raw_tables,
     import_spark_tables,
+    java_missing,
     reset_spark_catalog,
     spark_dir,
 )
@@ -74,6 +75,8 @@ def sales_review_dbt_assets(
             )
     checksum = project_checksum(dbt_project.project_dir)
     on_spark = engine() == "spark"
+    if on_spark and (missing := java_missing()):
+        raise dg.Failure(description=f"SRW_ENGINE=spark: {missing}", allow_retries=False)
     spark = spark_dir(release.paths.warehouse_path)
     with release.connect() as con:
         ensure_built_files_table(con)
